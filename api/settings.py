@@ -1,0 +1,76 @@
+"""Configuration: the one place that reads the environment."""
+
+from __future__ import annotations
+
+import enum
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class Environment(enum.StrEnum):
+    """Deployment environment; production masks errors and hides the IDE by default."""
+
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+def _flag(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the server can be told.
+
+    Environment variables (all optional): DATABASE_URL, DATABASE_READ_URL, REDIS_URL,
+    PSX_DATA_DIR, PSX_ENV, PSX_HOST, PSX_PORT, PSX_GRAPHIQL, PSX_INTROSPECTION,
+    PSX_DEMO_SEED, PSX_AUTO_SEED, PSX_FEED, PSX_MAX_CANDLES, PSX_DB_POOL_SIZE.
+    """
+
+    database_url: str | None = None
+    database_read_url: str | None = None
+    redis_url: str | None = None
+    data_dir: Path = field(default_factory=lambda: Path("data"))
+    environment: Environment = Environment.DEVELOPMENT
+    host: str = "127.0.0.1"
+    port: int = 8000
+    graphiql: bool = True
+    introspection: bool = True
+    demo_seed: int = 7
+    auto_seed: bool = True
+    feed: str = "simulator"
+    max_candles: int = 10_000
+    db_pool_size: int = 10
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read settings from the process environment (or the mapping given)."""
+        e = os.environ if env is None else env
+        environment = Environment(e.get("PSX_ENV", Environment.DEVELOPMENT.value))
+        production = environment is Environment.PRODUCTION
+        return cls(
+            database_url=e.get("DATABASE_URL") or None,
+            database_read_url=e.get("DATABASE_READ_URL") or None,
+            redis_url=e.get("REDIS_URL") or None,
+            data_dir=Path(e.get("PSX_DATA_DIR", "data")),
+            environment=environment,
+            host=e.get("PSX_HOST", "127.0.0.1"),
+            port=int(e.get("PSX_PORT", "8000")),
+            graphiql=_flag(e.get("PSX_GRAPHIQL"), not production),
+            introspection=_flag(e.get("PSX_INTROSPECTION"), not production),
+            demo_seed=int(e.get("PSX_DEMO_SEED", "7")),
+            auto_seed=_flag(e.get("PSX_AUTO_SEED"), True),
+            feed=e.get("PSX_FEED", "simulator"),
+            max_candles=int(e.get("PSX_MAX_CANDLES", "10000")),
+            db_pool_size=int(e.get("PSX_DB_POOL_SIZE", "10")),
+        )
+
+    @property
+    def production(self) -> bool:
+        """True in production: errors masked, suggestions off."""
+        return self.environment is Environment.PRODUCTION

@@ -1,0 +1,1 @@
+"""Benchmark tooling for the PSX Analytics GraphQL API (not shipped with the package)."""

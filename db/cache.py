@@ -1,0 +1,121 @@
+"""The latest-quote store: a Redis hash shared by every process, or a dict in-process.
+
+Both keep one JSON document per symbol under the hash `quotes:latest` (field = symbol), so
+a batch of symbols is one HMGET: one round trip whatever the batch size.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from typing import Protocol
+
+import orjson
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from domain.markets.quotes import QuoteState
+
+log = logging.getLogger(__name__)
+
+QUOTES_KEY = "quotes:latest"
+VERSION_KEY = "quotes:version"
+
+
+class QuoteStore(Protocol):
+    """Where the latest quote of each symbol lives."""
+
+    async def get_many(self, symbols: Sequence[str]) -> list[QuoteState | None]:
+        """Quotes aligned to `symbols`; None where a symbol has none."""
+        ...
+
+    async def put_many(self, quotes: Sequence[QuoteState]) -> list[QuoteState]:
+        """Store quotes under fresh version numbers and return them as stored."""
+        ...
+
+    async def count(self) -> int:
+        """How many symbols have a quote."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections."""
+        ...
+
+
+class MemoryQuoteStore:
+    """Quotes in a dict: the default when REDIS_URL is unset (one process only)."""
+
+    def __init__(self) -> None:
+        self._quotes: dict[str, QuoteState] = {}
+        self._version = 0
+
+    async def get_many(self, symbols: Sequence[str]) -> list[QuoteState | None]:
+        """Quotes aligned to `symbols`."""
+        return [self._quotes.get(s) for s in symbols]
+
+    async def put_many(self, quotes: Sequence[QuoteState]) -> list[QuoteState]:
+        """Store quotes, each under the next version number."""
+        stored = []
+        for q in quotes:
+            self._version += 1
+            s = q.bumped(self._version)
+            self._quotes[q.symbol] = s
+            stored.append(s)
+        return stored
+
+    async def count(self) -> int:
+        """How many symbols have a quote."""
+        return len(self._quotes)
+
+    async def close(self) -> None:
+        """Nothing to release."""
+
+
+class RedisQuoteStore:
+    """Quotes in a Redis hash, shared across processes.
+
+    Reads fail open: a Redis error or a read slower than `timeout` seconds is logged and
+    answered as "no quote", so the API keeps serving what PostgreSQL knows.
+    """
+
+    def __init__(self, redis: Redis, *, timeout: float = 0.15) -> None:
+        self._redis = redis
+        self._timeout = timeout
+
+    async def get_many(self, symbols: Sequence[str]) -> list[QuoteState | None]:
+        """Quotes aligned to `symbols`, in one HMGET."""
+        if not symbols:
+            return []
+        try:
+            async with asyncio.timeout(self._timeout):
+                raw = await self._redis.hmget(QUOTES_KEY, list(symbols))
+        except (RedisError, TimeoutError, OSError) as exc:
+            log.warning("quote store read failed: %s", type(exc).__name__)
+            return [None] * len(symbols)
+        return [None if r is None else QuoteState.from_json(orjson.loads(r)) for r in raw]
+
+    async def put_many(self, quotes: Sequence[QuoteState]) -> list[QuoteState]:
+        """Store quotes in one pipelined transaction with versions from a shared counter."""
+        if not quotes:
+            return []
+        top = int(await self._redis.incrby(VERSION_KEY, len(quotes)))
+        stored = [q.bumped(top - len(quotes) + i + 1) for i, q in enumerate(quotes)]
+        mapping = {q.symbol: orjson.dumps(q.to_json()) for q in stored}
+        await self._redis.hset(QUOTES_KEY, mapping=mapping)  # type: ignore[arg-type]
+        return stored
+
+    async def count(self) -> int:
+        """How many symbols have a quote."""
+        return int(await self._redis.hlen(QUOTES_KEY))
+
+    async def close(self) -> None:
+        """Close the connection pool."""
+        await self._redis.aclose()
+
+
+def make_quote_store(redis_url: str | None) -> QuoteStore:
+    """Redis when a URL is given, else in-process."""
+    if redis_url:
+        return RedisQuoteStore(Redis.from_url(redis_url, socket_timeout=1.0))
+    return MemoryQuoteStore()
