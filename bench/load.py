@@ -1,7 +1,6 @@
 """HTTP load generator for GraphQL operations, closed or open workload model.
 
-Usage: python -m bench.load --url http://127.0.0.1:8000/graphql --op quotes50 \
-           --mode closed --concurrency 16 --duration 20
+Run `python -m bench.load --help`; bench/README.md explains the figures.
 """
 
 # Deferred annotations: array and multiprocessing Queue are not subscriptable at runtime in 3.11.
@@ -13,6 +12,7 @@ import importlib.util
 import json
 import multiprocessing
 import queue
+import ssl
 import sys
 import time
 from array import array
@@ -221,11 +221,58 @@ async def send(client: httpx.AsyncClient, cfg: LoadConfig) -> Outcome:
     )
 
 
-async def run_closed(client: httpx.AsyncClient, cfg: LoadConfig, rec: Recorder) -> None:
+class Lanes:
+    """A pool of single-connection clients, each an HTTP/1.1 keep-alive connection.
+
+    httpcore rescans its whole pool (quadratic in size, with a select() per idle
+    connection) on every request; with hundreds of connections that made the generator
+    the bottleneck, so each client here holds exactly one connection instead.
+    """
+
+    def __init__(self, timeout: float) -> None:
+        self._timeout = timeout
+        # One shared context: building one per client costs tens of milliseconds each.
+        self._ssl = ssl.create_default_context()
+        self._idle: list[httpx.AsyncClient] = []
+        self._all: list[httpx.AsyncClient] = []
+
+    def acquire(self) -> httpx.AsyncClient:
+        """An idle client, or a new one; callers bound how many are in use at once."""
+        if self._idle:
+            # LIFO keeps reusing warm connections and lets surplus ones expire.
+            return self._idle.pop()
+        transport = httpx.AsyncHTTPTransport(
+            verify=self._ssl,
+            http1=True,
+            http2=False,
+            limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+        )
+        # trust_env=False keeps proxy variables from routing loopback traffic elsewhere.
+        client = httpx.AsyncClient(
+            transport=transport,
+            headers={"Accept": ACCEPT, "Content-Type": "application/json"},
+            timeout=self._timeout,
+            trust_env=False,
+            follow_redirects=False,
+        )
+        self._all.append(client)
+        return client
+
+    def release(self, client: httpx.AsyncClient) -> None:
+        """Return a client whose request has finished."""
+        self._idle.append(client)
+
+    async def aclose(self) -> None:
+        """Close every connection opened."""
+        for client in self._all:
+            await client.aclose()
+
+
+async def run_closed(lanes: Lanes, cfg: LoadConfig, rec: Recorder) -> None:
     """Closed model: each worker sends its next request as soon as the previous returns."""
     end = rec.window_start + cfg.duration
 
-    async def worker() -> None:
+    async def worker(client: httpx.AsyncClient) -> None:
         while rec.sent < cfg.max_requests:
             started = time.perf_counter()
             if started >= end:
@@ -236,10 +283,10 @@ async def run_closed(client: httpx.AsyncClient, cfg: LoadConfig, rec: Recorder) 
 
     async with asyncio.TaskGroup() as group:
         for _ in range(cfg.concurrency):
-            group.create_task(worker())
+            group.create_task(worker(lanes.acquire()))
 
 
-async def run_open(client: httpx.AsyncClient, cfg: LoadConfig, rec: Recorder, t0: float) -> None:
+async def run_open(lanes: Lanes, cfg: LoadConfig, rec: Recorder, t0: float) -> None:
     """Open model: requests start on a fixed schedule whether or not earlier ones finished."""
     end = rec.window_start + cfg.duration
     first = t0 + cfg.phase
@@ -248,7 +295,11 @@ async def run_open(client: httpx.AsyncClient, cfg: LoadConfig, rec: Recorder, t0
 
     async def one(scheduled: float) -> None:
         rec.lag(scheduled, time.perf_counter())
-        outcome = await send(client, cfg)
+        client = lanes.acquire()
+        try:
+            outcome = await send(client, cfg)
+        finally:
+            lanes.release(client)
         # Measured from the scheduled start so a stalled server cannot hide queueing delay
         # (coordinated omission).
         rec.record(scheduled, outcome, time.perf_counter())
@@ -276,27 +327,23 @@ async def run_open(client: httpx.AsyncClient, cfg: LoadConfig, rec: Recorder, t0
 
 async def run_load(cfg: LoadConfig, barrier: Barrier | None = None) -> ProcResult:
     """Run one operation in this process's event loop and return its raw measurements."""
-    pool = cfg.concurrency if cfg.mode == "closed" else cfg.max_inflight
-    limits = httpx.Limits(max_connections=pool, max_keepalive_connections=pool)
-    headers = {"Accept": ACCEPT, "Content-Type": "application/json"}
-    # trust_env=False keeps proxy variables from routing loopback traffic elsewhere.
-    async with httpx.AsyncClient(
-        http1=True,
-        http2=False,
-        limits=limits,
-        headers=headers,
-        timeout=cfg.timeout,
-        trust_env=False,
-        follow_redirects=False,
-    ) as client:
+    lanes = Lanes(cfg.timeout)
+    try:
+        # One unmeasured request first, so lazy imports and the first connect happen before
+        # the clock starts instead of bunching up the first scheduled arrivals.
+        client = lanes.acquire()
+        await send(client, cfg)
+        lanes.release(client)
         if barrier is not None:
             await asyncio.to_thread(barrier.wait, PROC_STARTUP_GRACE)
         t0 = time.perf_counter()
         rec = Recorder(t0 + cfg.warmup)
         if cfg.mode == "closed":
-            await run_closed(client, cfg, rec)
+            await run_closed(lanes, cfg, rec)
         else:
-            await run_open(client, cfg, rec, t0)
+            await run_open(lanes, cfg, rec, t0)
+    finally:
+        await lanes.aclose()
     return rec.result(cfg.duration)
 
 
@@ -304,6 +351,9 @@ def proc_main(cfg: LoadConfig, barrier: Barrier, results: Queue[ProcResult]) -> 
     """Entry point of a --client-procs worker process."""
     try:
         result = asyncio.run(run_load(cfg, barrier))
+    except KeyboardInterrupt:
+        # Ctrl-C reaches the whole process group; the parent reports it once.
+        return
     except Exception as exc:  # reported to the parent instead of leaving it waiting
         barrier.abort()
         result = failed_result(f"{type(exc).__name__}: {exc}")
@@ -331,8 +381,10 @@ def run_procs(cfgs: Sequence[LoadConfig], wait: float) -> list[ProcResult]:
                 collected.append(failed_result("worker process sent no result in time"))
                 break
     finally:
+        # Anything short of a full set of results means we are bailing out: do not wait.
+        grace = 5.0 if len(collected) == len(procs) else 0.0
         for proc in procs:
-            proc.join(timeout=5)
+            proc.join(timeout=grace)
             if proc.is_alive():
                 proc.terminate()
                 proc.join()
@@ -450,7 +502,9 @@ def preflight(url: str, op: Operation, body: bytes, timeout: float) -> tuple[boo
         try:
             response = client.post(url, content=body)
         except httpx.HTTPError as exc:
-            return False, f"{op.name}: request failed: {type(exc).__name__}: {exc}"
+            # Only a failed connect means there is no server; a slow one is still worth loading.
+            reachable = not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
+            return reachable, f"{op.name}: first request failed: {type(exc).__name__}: {exc}"
     problem = response_error(response.status_code, response.content)
     return True, None if problem is None else f"{op.name}: first response: {problem}"
 
@@ -473,31 +527,30 @@ def loopback_error(url: str) -> str | None:
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """Parse and validate the command line."""
     parser = argparse.ArgumentParser(
-        prog="python -m bench.load", description="HTTP load generator for GraphQL operations."
+        prog="python -m bench.load",
+        description="HTTP load generator for GraphQL operations (loopback targets only).",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--url", default="http://127.0.0.1:8000/graphql", help="loopback only")
-    parser.add_argument(
+    add = parser.add_argument
+    add("--url", default="http://127.0.0.1:8000/graphql", help="host must be loopback")
+    add(
         "--op",
         action="append",
         required=True,
         metavar="NAME",
-        help=f"operation to run (repeatable); 'all' or one of: {', '.join(OPERATIONS)}",
+        help=f"operation, repeatable: all, {', '.join(OPERATIONS)}",
     )
-    parser.add_argument("--mode", choices=("closed", "open"), default="closed")
-    parser.add_argument("--concurrency", type=int, default=16, help="closed model workers")
-    parser.add_argument("--rate", type=float, help="open model arrivals per second (required)")
-    parser.add_argument(
-        "--max-inflight", type=int, default=256, help="open model cap on requests in flight"
-    )
-    parser.add_argument("--duration", type=float, default=20.0, help="measured seconds per op")
-    parser.add_argument("--warmup", type=float, default=3.0, help="unmeasured seconds first")
-    parser.add_argument(
-        "--max-requests", type=int, default=1_000_000, help="cap on requests sent per op"
-    )
-    parser.add_argument("--timeout", type=float, default=10.0, help="per-request seconds")
-    parser.add_argument("--client-procs", type=int, default=1, help="generator processes")
-    parser.add_argument("--symbol", default=DEFAULT_SYMBOL, help="symbol for quote1 and charts")
-    parser.add_argument("--json", action="store_true", help="print one JSON object per op")
+    add("--mode", choices=("closed", "open"), default="closed", help="workload model")
+    add("--concurrency", type=int, default=16, metavar="N", help="closed: concurrent workers")
+    add("--rate", type=float, metavar="R", help="open: arrivals per second (required)")
+    add("--max-inflight", type=int, default=256, metavar="N", help="open: in-flight cap")
+    add("--duration", type=float, default=20.0, metavar="S", help="measured seconds per op")
+    add("--warmup", type=float, default=3.0, metavar="S", help="unmeasured seconds before")
+    add("--max-requests", type=int, default=1_000_000, metavar="N", help="cap per op")
+    add("--timeout", type=float, default=10.0, metavar="S", help="whole-request timeout")
+    add("--client-procs", type=int, default=1, metavar="K", help="generator processes")
+    add("--symbol", default=DEFAULT_SYMBOL, help="symbol for quote1 and the chart ops")
+    add("--json", action="store_true", help="print one JSON object per op instead of a table")
     args = parser.parse_args(argv)
 
     if (problem := loopback_error(args.url)) is not None:
@@ -553,9 +606,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     operations = build_operations(symbol=args.symbol)
     names = [n for name in args.op for n in (operations if name == "all" else [name])]
     status = 0
-    if not args.json:
-        print(HEADER, flush=True)
-    for name in names:
+    for index, name in enumerate(names):
         summary = run_operation(operations[name], args)
         if summary is None:
             return 2
@@ -564,9 +615,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.json:
             print(json.dumps(asdict(summary)), flush=True)
         else:
+            if index == 0:
+                print(HEADER)
             print(format_row(summary), flush=True)
     return status
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)

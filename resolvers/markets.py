@@ -12,8 +12,9 @@ from domain.errors import DomainError, ErrorCode
 from domain.markets.adjustments import adjust, adjustments
 from domain.markets.bars import Candle, Interval
 from domain.markets.charts import ChartRequest, aggregate_daily, chart_request, trading_day_of
-from domain.markets.instruments import Index, Instrument
+from domain.markets.instruments import DataSource, Index, Instrument
 from domain.markets.quotes import QuoteState
+from domain.markets.reference import ReferenceData
 from domain.markets.sessions import MarketStatus
 from domain.markets.sessions import market_status as status_at
 from domain.markets.snapshots import (
@@ -138,6 +139,7 @@ class Chart:
     interval: Interval
     adjusted: bool
     candles: tuple[Candle, ...]
+    data_source: DataSource
 
 
 async def _candles(ctx: Context, *, kind: str, key: int, request: ChartRequest) -> list[Candle]:
@@ -221,7 +223,13 @@ async def chart(
         raise DomainError(ErrorCode.UNKNOWN_SYMBOL, f"Unknown symbol '{symbol}'.", "symbol")
     request = _request(ctx, interval=interval, start=start, end=end, limit=limit, adjusted=adjusted)
     candles = await _candles(ctx, kind="instrument", key=inst.id, request=request)
-    return Chart(symbol=inst.symbol, interval=interval, adjusted=adjusted, candles=tuple(candles))
+    return Chart(
+        symbol=inst.symbol,
+        interval=interval,
+        adjusted=adjusted,
+        candles=tuple(candles),
+        data_source=inst.data_source,
+    )
 
 
 async def index_chart(
@@ -240,7 +248,32 @@ async def index_chart(
     """
     request = _request(ctx, interval=interval, start=start, end=end, limit=limit, adjusted=False)
     candles = await _candles(ctx, kind="index", key=index.id, request=request)
-    return Chart(symbol=index.code, interval=interval, adjusted=False, candles=tuple(candles))
+    return Chart(
+        symbol=index.code,
+        interval=interval,
+        adjusted=False,
+        candles=tuple(candles),
+        data_source=await _market_source(ctx),
+    )
+
+
+async def _market_source(ctx: Context) -> DataSource:
+    """SIMULATED while any instrument's data is simulated, else the most common source."""
+    ref = await ctx.services.reference.get()
+    sources = [i.data_source for i in ref.instruments]
+    if not sources or DataSource.SIMULATED in sources:
+        return DataSource.SIMULATED
+    return max(set(sources), key=sources.count)
+
+
+async def data_source(ctx: Context) -> DataSource:
+    """Where the market's data comes from, as one value."""
+    return await _market_source(ctx)
+
+
+async def reference(ctx: Context) -> ReferenceData:
+    """The reference-data snapshot of this process."""
+    return await ctx.services.reference.get()
 
 
 async def _all_quotes(ctx: Context, symbols: Sequence[str]) -> dict[str, QuoteState]:

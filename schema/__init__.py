@@ -1,0 +1,35 @@
+"""The single typed schema: root types composed from each feature's mixins."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.schema.config import StrawberryConfig
+
+from schema.errors import ErrorExtension, MaskedErrorExtension
+from schema.markets.queries import MarketQueries
+from schema.scalars import SCALARS
+
+
+@strawberry.type(description="Read the market.")
+class Query(MarketQueries):
+    pass
+
+
+def build_schema(*, production: bool = False) -> strawberry.Schema:
+    """The schema with the extensions for an environment."""
+    return strawberry.Schema(
+        query=Query,
+        config=StrawberryConfig(disable_field_suggestions=production, scalar_map=SCALARS),
+        extensions=[
+            MaskedErrorExtension if production else ErrorExtension,
+            # Factories: the caches themselves live at module level, shared by requests.
+            lambda: ParserCache(maxsize=512),
+            lambda: ValidationCache(maxsize=512),
+        ],
+    )
+
+
+schema = build_schema()
+
+__all__ = ["Query", "build_schema", "schema"]

@@ -18,6 +18,7 @@ from domain.markets.bars import Candle
 from domain.markets.instruments import (
     CorporateAction,
     CorporateActionKind,
+    DataSource,
     Index,
     IndexConstituent,
     Instrument,
@@ -57,7 +58,7 @@ async def load_reference(engine: AsyncEngine) -> ReferenceData:
             await conn.execute(
                 text(
                     "SELECT id, symbol, name, sector_code, kind, shares_outstanding,"
-                    " free_float_pct, face_value, lot_size, listing_status, listed_on"
+                    " free_float_pct, face_value, lot_size, listing_status, listed_on, data_source"
                     " FROM instruments ORDER BY symbol"
                 )
             )
@@ -91,6 +92,7 @@ async def load_reference(engine: AsyncEngine) -> ReferenceData:
                 lot_size=r.lot_size,
                 listing_status=ListingStatus(r.listing_status),
                 listed_on=r.listed_on,
+                data_source=DataSource(r.data_source),
             )
             for r in instruments
         ),

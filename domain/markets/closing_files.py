@@ -277,17 +277,17 @@ def parse_number(text: str) -> Decimal:
     return Decimal(cleaned.replace(",", ""))
 
 
-def price_problem(field: str, price: Decimal) -> str | None:
-    """Why a price is not a valid PSX price (positive, on the 0.01 tick), or None."""
-    if price <= 0:
-        return f"non-positive price: {field} {price}"
-    if not is_on_tick(price):
-        return f"price off the 0.01 tick: {field} {price}"
-    return None
+def bar_problem(open_: Decimal, high: Decimal, low: Decimal, close: Decimal) -> str | None:
+    """Why four prices are not a valid PSX bar, or None when they are.
 
-
-def ohlc_problem(open_: Decimal, high: Decimal, low: Decimal, close: Decimal) -> str | None:
-    """Why four prices are not a consistent bar (high >= low, open and close inside), or None."""
+    Every price must be positive and on the 0.01 tick, high at least low, and open and close
+    inside [low, high].
+    """
+    for field, price in (("open", open_), ("high", high), ("low", low), ("close", close)):
+        if price <= 0:
+            return f"non-positive price: {field} {price}"
+        if not is_on_tick(price):
+            return f"price off the 0.01 tick: {field} {price}"
     if high < low:
         return f"high below low: high {high} < low {low}"
     for field, price in (("open", open_), ("close", close)):
@@ -407,11 +407,7 @@ def _parse_row(line_no: int, day: date, fields: list[str]) -> ClosingRow | str:
             return f"bad number: ldcp {fields[9].strip()!r}"
     if volume == 0 and prices["open"] == prices["high"] == prices["low"] == _ZERO:
         return DID_NOT_TRADE
-    for field, price in prices.items():
-        problem = price_problem(field, price)
-        if problem is not None:
-            return problem
-    problem = ohlc_problem(prices["open"], prices["high"], prices["low"], prices["close"])
+    problem = bar_problem(prices["open"], prices["high"], prices["low"], prices["close"])
     if problem is not None:
         return problem
     if ldcp is not None:

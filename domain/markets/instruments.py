@@ -17,6 +17,16 @@ class ListingStatus(enum.StrEnum):
     DELISTED = "DELISTED"
 
 
+class DataSource(enum.StrEnum):
+    """Where an instrument's market data comes from."""
+
+    SIMULATED = "SIMULATED"
+    PSX_CLOSING = "PSX_CLOSING"
+    CSV = "CSV"
+    PSX_DPS = "PSX_DPS"
+    FEED = "FEED"
+
+
 class InstrumentKind(enum.StrEnum):
     """What kind of security a symbol is."""
 
@@ -49,6 +59,7 @@ class Instrument:
     lot_size: int
     listing_status: ListingStatus
     listed_on: date | None
+    data_source: DataSource = DataSource.SIMULATED
 
     @property
     def free_float_shares(self) -> int:

@@ -1,0 +1,132 @@
+"""The Starlette application: start-up and shutdown of pools, routes, GraphQL."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse
+from starlette.routing import Route, WebSocketRoute
+
+from api.graphql import GraphQLApp
+from api.settings import Settings
+from db.cache import make_quote_store
+from db.engine import make_database
+from db.migrate import migrate
+from db.quotes import prime_quotes
+from db.reference import RangeCache, ReferenceCache
+from db.seed import has_market_data, seed_demo
+from domain.markets.charts import trading_day_of
+from resolvers.context import Services, utc_now
+from schema import build_schema
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class StartOptions:
+    """What the server does at start-up besides opening pools."""
+
+    migrate: bool = True
+    seed_if_empty: bool = True
+
+
+def database_url(settings: Settings) -> str:
+    """The configured URL, or an embedded server's when none is configured."""
+    if settings.database_url:
+        return settings.database_url
+    from db.embedded import start_embedded
+
+    return start_embedded(settings.data_dir)
+
+
+async def build_services(settings: Settings, options: StartOptions) -> Services:
+    """Open pools, migrate, seed when empty, and fill the quote store."""
+    url = database_url(settings)
+    database = make_database(url, settings.database_read_url, pool_size=settings.db_pool_size)
+    if options.migrate:
+        await migrate(database.primary)
+    if options.seed_if_empty and not await has_market_data(database.primary):
+        log.info("no market data: seeding the demo data set (seed %d)", settings.demo_seed)
+        await seed_demo(database.primary, seed=settings.demo_seed, end=utc_now().date())
+    quotes = make_quote_store(settings.redis_url)
+    await prime_quotes(database.primary, quotes)
+    return Services(
+        database=database,
+        quotes=quotes,
+        reference=ReferenceCache(database.read),
+        ranges=RangeCache(database.read, today=lambda: trading_day_of(utc_now())),
+        max_candles=settings.max_candles,
+    )
+
+
+async def healthz(_request: Request) -> JSONResponse:
+    """Liveness: the process answers."""
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> JSONResponse:
+    """Readiness: PostgreSQL answers and the quote store answers."""
+    services: Services = request.app.state.services
+    checks: dict[str, str] = {}
+    try:
+        async with services.database.read.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        checks["postgres"] = "ok"
+    except Exception as exc:
+        checks["postgres"] = f"error: {type(exc).__name__}"
+    try:
+        await services.quotes.count()
+        checks["quotes"] = "ok"
+    except Exception as exc:
+        checks["quotes"] = f"error: {type(exc).__name__}"
+    ready = checks["postgres"] == "ok"
+    status = "ok" if ready and checks["quotes"] == "ok" else ("degraded" if ready else "down")
+    return JSONResponse({"status": status, "checks": checks}, status_code=200 if ready else 503)
+
+
+async def root(_request: Request) -> RedirectResponse:
+    """The API lives at /graphql."""
+    return RedirectResponse("/graphql")
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    services: Services | None = None,
+    options: StartOptions | None = None,
+) -> Starlette:
+    """The ASGI application. Pass `services` to reuse pools opened elsewhere (tests)."""
+    settings = settings or Settings.from_env()
+    options = options or StartOptions(seed_if_empty=settings.auto_seed)
+    graphql = GraphQLApp(build_schema(production=settings.production), graphiql=settings.graphiql)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        owned = services is None
+        app.state.services = services or await build_services(settings, options)
+        try:
+            yield
+        finally:
+            if owned:
+                await app.state.services.quotes.close()
+                await app.state.services.database.dispose()
+
+    app = Starlette(
+        routes=[
+            Route("/", root),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+        ],
+        lifespan=lifespan,
+    )
+    if services is not None:
+        app.state.services = services
+    return app

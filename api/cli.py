@@ -1,0 +1,218 @@
+"""`psx-analytics`: serve, migrate, seed, import, export-schema."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from datetime import date
+from functools import partial
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from api.settings import Settings
+
+console = Console(stderr=True)
+
+
+def _engine_url(settings: Settings) -> str:
+    from api.app import database_url
+
+    return database_url(settings)
+
+
+async def _migrate(settings: Settings) -> None:
+    from db.engine import make_engine
+    from db.migrate import migrate
+
+    engine = make_engine(_engine_url(settings))
+    try:
+        await migrate(engine)
+    finally:
+        await engine.dispose()
+    console.print("[green]database migrated to head[/green]")
+
+
+async def _seed(settings: Settings, args: argparse.Namespace) -> None:
+    from db.engine import make_engine
+    from db.migrate import migrate
+    from db.seed import has_real_data, seed_demo
+
+    if not args.demo:
+        console.print("nothing to seed: pass --demo")
+        raise SystemExit(2)
+    engine = make_engine(_engine_url(settings))
+    try:
+        await migrate(engine)
+        if await has_real_data(engine) and not args.force:
+            console.print(
+                "[red]the database holds imported (non-simulated) data; "
+                "re-run with --force to replace it with demo data[/red]"
+            )
+            raise SystemExit(1)
+        with console.status("seeding demo data..."):
+            summary = await seed_demo(
+                engine,
+                seed=args.seed if args.seed is not None else settings.demo_seed,
+                end=args.end or date.today(),  # noqa: DTZ011 - the operator's calendar day
+                years=args.years,
+                minute_sessions=args.minute_sessions,
+                progress=lambda msg, n: console.print(f"  {msg}: {n:,}"),
+            )
+    finally:
+        await engine.dispose()
+    console.print(
+        f"[green]seeded[/green] {summary.instruments} instruments, {summary.daily_bars:,} daily"
+        f" bars, {summary.minute_bars:,} minute bars, {summary.index_bars:,} index bars,"
+        f" {summary.corporate_actions} corporate actions, {summary.sessions:,} sessions"
+        f" in {summary.seconds:.1f} s"
+    )
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    )
+
+
+def _report(name: str, summary: object) -> None:
+    s = summary
+    console.print(
+        f"[bold]{name}[/bold]: read {s.read:,}, inserted {s.inserted:,}, "  # type: ignore[attr-defined]
+        f"updated {s.updated:,}, unchanged {s.unchanged:,}, "  # type: ignore[attr-defined]
+        f"rejected {s.rejected:,}, new instruments {s.new_instruments}"  # type: ignore[attr-defined]
+    )
+    for reason, count in s.reasons.most_common():  # type: ignore[attr-defined]
+        console.print(f"  rejected {count:,} × {reason}")
+
+
+async def _import(settings: Settings, args: argparse.Namespace) -> int:
+    from db.engine import make_engine
+    from db.imports import import_bar_rows, import_closing_rows
+    from db.migrate import migrate
+    from domain.markets.bar_csv import BarCsvError, parse_bar_csv
+    from domain.markets.closing_files import (
+        ClosingFileError,
+        decode_closing_bytes,
+        parse_closing_file,
+        unpack_closing_archive,
+    )
+
+    engine = make_engine(_engine_url(settings))
+    failed = 0
+    try:
+        await migrate(engine)
+        for path in args.files:
+            data = Path(path).read_bytes()
+            try:
+                if args.kind == "closing":
+                    members = unpack_closing_archive(data, Path(path).name)
+                    for member, raw in members:
+                        rows, rejects = parse_closing_file(decode_closing_bytes(raw))
+                        with _progress() as bar:
+                            task = bar.add_task(f"{path}:{member}", total=len(rows))
+                            summary = await import_closing_rows(
+                                engine, rows, rejects, progress=partial(bar.advance, task)
+                            )
+                        _report(f"{path}:{member}", summary)
+                else:
+                    rows_csv, rejects = parse_bar_csv(data.decode("utf-8-sig"))
+                    with _progress() as bar:
+                        task = bar.add_task(path, total=len(rows_csv))
+                        summary = await import_bar_rows(
+                            engine, rows_csv, rejects, progress=partial(bar.advance, task)
+                        )
+                    _report(path, summary)
+            except (ClosingFileError, BarCsvError) as exc:
+                console.print(f"[red]{path}: {exc}[/red]")
+                failed += 1
+    finally:
+        await engine.dispose()
+    return 1 if failed else 0
+
+
+def _export_schema(args: argparse.Namespace) -> None:
+    from schema import schema
+
+    sdl = schema.as_str() + "\n"
+    if args.output == "-":
+        sys.stdout.write(sdl)
+    else:
+        Path(args.output).write_text(sdl)
+        console.print(f"schema written to {args.output}")
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from api.app import StartOptions, create_app
+
+    options = StartOptions(migrate=not args.no_migrate, seed_if_empty=not args.no_seed)
+    app = create_app(settings, options=options)
+    uvicorn.run(
+        app,
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        log_level="info",
+        timeout_graceful_shutdown=10,
+    )
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command-line interface."""
+    p = argparse.ArgumentParser(
+        prog="psx-analytics", description="PSX Analytics GraphQL API server and tools."
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the API server (migrates and seeds when empty)")
+    serve.add_argument("--host", default=None)
+    serve.add_argument("--port", type=int, default=None)
+    serve.add_argument("--no-migrate", action="store_true", help="do not run migrations")
+    serve.add_argument("--no-seed", action="store_true", help="do not seed an empty database")
+    sub.add_parser("migrate", help="upgrade the database schema")
+    seed = sub.add_parser("seed", help="load the demo data set (replaces market data)")
+    seed.add_argument("--demo", action="store_true", help="the simulated demo universe")
+    seed.add_argument("--seed", type=int, default=None, help="random seed (default 7)")
+    seed.add_argument("--end", type=date.fromisoformat, default=None, help="last day, ISO")
+    seed.add_argument("--years", type=int, default=6, help="years of daily bars")
+    seed.add_argument("--minute-sessions", type=int, default=20, help="sessions of 1-min bars")
+    seed.add_argument("--force", action="store_true", help="replace imported data too")
+    imp = sub.add_parser("import", help="import market data files")
+    imp.add_argument(
+        "kind",
+        choices=["closing", "bars"],
+        help="closing: PSX closing11.lis; bars: OHLCV CSV (see README)",
+    )
+    imp.add_argument("files", nargs="+", help="files (.lis, .Z, .zip, .gz, .csv)")
+    export = sub.add_parser("export-schema", help="print the GraphQL SDL")
+    export.add_argument("--output", "-o", default="-", help="file to write (default stdout)")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of the `psx-analytics` console script."""
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = Settings.from_env()
+    if args.command == "serve":
+        _serve(settings, args)
+    elif args.command == "migrate":
+        asyncio.run(_migrate(settings))
+    elif args.command == "seed":
+        asyncio.run(_seed(settings, args))
+    elif args.command == "import":
+        raise SystemExit(asyncio.run(_import(settings, args)))
+    elif args.command == "export-schema":
+        _export_schema(args)
+
+
+if __name__ == "__main__":
+    main()

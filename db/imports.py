@@ -1,0 +1,277 @@
+"""Importing market data files: PSX daily closing files and OHLCV CSVs.
+
+Imports are idempotent upserts: a bar that is already stored with the same values is left
+alone and counted as unchanged, so importing a file twice changes nothing. Each file is one
+transaction: a failure leaves nothing of it behind.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from domain.markets.bar_csv import BarRow
+from domain.markets.closing_files import ClosingRow, Rejection
+from domain.markets.sectors import OFFICIAL_SECTORS
+
+CHUNK = 5000
+Progress = Callable[[int], None]
+
+
+@dataclass(slots=True)
+class ImportSummary:
+    """Counts of one import, with the reasons rows were rejected."""
+
+    read: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    new_instruments: int = 0
+    reasons: Counter[str] = field(default_factory=Counter)
+    examples: list[Rejection] = field(default_factory=list)
+
+    def reject(self, rejections: Sequence[Rejection]) -> None:
+        """Count rejected rows, keeping a few for the report."""
+        self.rejected += len(rejections)
+        for r in rejections:
+            self.reasons[r.reason] += 1
+        self.examples.extend(rejections[: max(0, 10 - len(self.examples))])
+
+
+async def _ensure_instruments(
+    conn: AsyncConnection, rows: Sequence[tuple[str, str, str]], source: str
+) -> tuple[dict[str, int], int]:
+    """Ids for (symbol, name, sector) triples, creating unknown sectors and instruments."""
+    codes = sorted({sector for _, _, sector in rows if sector})
+    official = {s.code: s.name for s in OFFICIAL_SECTORS}
+    await conn.execute(
+        text(
+            "INSERT INTO sectors (code, name) SELECT c, n FROM unnest(CAST(:codes AS text[]),"
+            " CAST(:names AS text[])) AS t(c, n) ON CONFLICT (code) DO NOTHING"
+        ),
+        {"codes": codes, "names": [official.get(c, f"SECTOR {c}") for c in codes]},
+    )
+    unique = {symbol: (name, sector) for symbol, name, sector in rows}
+    symbols = sorted(unique)
+    created = await conn.execute(
+        text(
+            "INSERT INTO instruments (symbol, name, sector_code, shares_outstanding,"
+            " free_float_pct, data_source)"
+            " SELECT s, n, c, 0, 0, :source FROM unnest(CAST(:symbols AS text[]),"
+            " CAST(:names AS text[]), CAST(:sectors AS text[])) AS t(s, n, c)"
+            " ON CONFLICT (symbol) DO NOTHING RETURNING id"
+        ),
+        {
+            "symbols": symbols,
+            "names": [unique[s][0] for s in symbols],
+            "sectors": [unique[s][1] or "0818" for s in symbols],
+            "source": source,
+        },
+    )
+    new = len(created.all())
+    await conn.execute(
+        text(
+            "UPDATE instruments SET data_source = :source, updated_at = now()"
+            " WHERE symbol = ANY(:symbols) AND data_source <> :source"
+        ),
+        {"symbols": symbols, "source": source},
+    )
+    ids = await conn.execute(
+        text("SELECT symbol, id FROM instruments WHERE symbol = ANY(:symbols)"),
+        {"symbols": symbols},
+    )
+    return {r.symbol: r.id for r in ids}, new
+
+
+_UPSERT_DAILY = text(
+    """
+    WITH incoming AS (
+        SELECT * FROM unnest(
+            CAST(:ids AS integer[]), CAST(:days AS date[]), CAST(:o AS numeric[]),
+            CAST(:h AS numeric[]), CAST(:l AS numeric[]), CAST(:c AS numeric[]),
+            CAST(:v AS bigint[]), CAST(:t AS numeric[]), CAST(:n AS integer[]),
+            CAST(:p AS numeric[])
+        ) AS r(instrument_id, day, open, high, low, close, volume, turnover, trades, prev_close)
+    )
+    INSERT INTO daily_bars AS b (instrument_id, day, open, high, low, close, volume, turnover,
+                                 trades, prev_close)
+    SELECT * FROM incoming
+    ON CONFLICT (instrument_id, day) DO UPDATE SET
+        open = EXCLUDED.open, high = EXCLUDED.high, low = EXCLUDED.low, close = EXCLUDED.close,
+        volume = EXCLUDED.volume, turnover = EXCLUDED.turnover, trades = EXCLUDED.trades,
+        prev_close = coalesce(EXCLUDED.prev_close, b.prev_close)
+    WHERE (b.open, b.high, b.low, b.close, b.volume, b.turnover, b.trades)
+          IS DISTINCT FROM (EXCLUDED.open, EXCLUDED.high, EXCLUDED.low, EXCLUDED.close,
+                            EXCLUDED.volume, EXCLUDED.turnover, EXCLUDED.trades)
+       OR (EXCLUDED.prev_close IS NOT NULL AND b.prev_close IS DISTINCT FROM EXCLUDED.prev_close)
+    RETURNING (xmax = 0) AS inserted
+    """
+)
+
+_UPSERT_MINUTE = text(
+    """
+    WITH incoming AS (
+        SELECT * FROM unnest(
+            CAST(:ids AS integer[]), CAST(:ts AS timestamptz[]), CAST(:o AS numeric[]),
+            CAST(:h AS numeric[]), CAST(:l AS numeric[]), CAST(:c AS numeric[]),
+            CAST(:v AS bigint[]), CAST(:t AS numeric[]), CAST(:n AS integer[])
+        ) AS r(instrument_id, ts, open, high, low, close, volume, turnover, trades)
+    )
+    INSERT INTO minute_bars AS b (instrument_id, ts, open, high, low, close, volume, turnover,
+                                  trades)
+    SELECT * FROM incoming
+    ON CONFLICT (instrument_id, ts) DO UPDATE SET
+        open = EXCLUDED.open, high = EXCLUDED.high, low = EXCLUDED.low, close = EXCLUDED.close,
+        volume = EXCLUDED.volume, turnover = EXCLUDED.turnover, trades = EXCLUDED.trades
+    WHERE (b.open, b.high, b.low, b.close, b.volume, b.turnover, b.trades)
+          IS DISTINCT FROM (EXCLUDED.open, EXCLUDED.high, EXCLUDED.low, EXCLUDED.close,
+                            EXCLUDED.volume, EXCLUDED.turnover, EXCLUDED.trades)
+    RETURNING (xmax = 0) AS inserted
+    """
+)
+
+
+def estimated_turnover(high: Decimal, low: Decimal, close: Decimal, volume: int) -> Decimal:
+    """Value traded when a source gives none: volume × typical price (H+L+C)/3, to the paisa."""
+    return (volume * (high + low + close) / 3).quantize(Decimal("0.01"))
+
+
+async def _ensure_partitions(conn: AsyncConnection, table: str, days: Sequence[date]) -> None:
+    if days:
+        await conn.execute(
+            text("SELECT psx_ensure_partitions(CAST(:t AS regclass), :lo, :hi)"),
+            {"t": table, "lo": min(days), "hi": max(days)},
+        )
+
+
+def _tally(summary: ImportSummary, flags: Sequence[bool], sent: int) -> None:
+    inserted = sum(1 for f in flags if f)
+    summary.inserted += inserted
+    summary.updated += len(flags) - inserted
+    summary.unchanged += sent - len(flags)
+
+
+async def _bump_reference(conn: AsyncConnection) -> None:
+    await conn.execute(
+        text(
+            "INSERT INTO data_versions (name, version) VALUES ('reference', 1)"
+            " ON CONFLICT (name) DO UPDATE SET version = data_versions.version + 1,"
+            " updated_at = now()"
+        )
+    )
+
+
+async def import_closing_rows(
+    engine: AsyncEngine,
+    rows: Sequence[ClosingRow],
+    rejections: Sequence[Rejection],
+    *,
+    progress: Progress | None = None,
+) -> ImportSummary:
+    """Upsert the daily bars of one closing file, creating instruments it introduces."""
+    summary = ImportSummary(read=len(rows) + len(rejections))
+    summary.reject(rejections)
+    async with engine.begin() as conn:
+        ids, summary.new_instruments = await _ensure_instruments(
+            conn, [(r.symbol, r.name, r.sector_code) for r in rows], "PSX_CLOSING"
+        )
+        await _ensure_partitions(conn, "daily_bars", [r.day for r in rows])
+        for start in range(0, len(rows), CHUNK):
+            chunk = rows[start : start + CHUNK]
+            result = await conn.execute(
+                _UPSERT_DAILY,
+                {
+                    "ids": [ids[r.symbol] for r in chunk],
+                    "days": [r.day for r in chunk],
+                    "o": [r.open for r in chunk],
+                    "h": [r.high for r in chunk],
+                    "l": [r.low for r in chunk],
+                    "c": [r.close for r in chunk],
+                    "v": [r.volume for r in chunk],
+                    "t": [estimated_turnover(r.high, r.low, r.close, r.volume) for r in chunk],
+                    "n": [0 for _ in chunk],
+                    "p": [r.ldcp for r in chunk],
+                },
+            )
+            _tally(summary, [bool(x.inserted) for x in result], len(chunk))
+            if progress:
+                progress(len(chunk))
+        if summary.new_instruments:
+            await _bump_reference(conn)
+    return summary
+
+
+async def import_bar_rows(
+    engine: AsyncEngine,
+    rows: Sequence[BarRow],
+    rejections: Sequence[Rejection],
+    *,
+    progress: Progress | None = None,
+) -> ImportSummary:
+    """Upsert daily and 1-minute bars from a parsed CSV; unknown symbols are rejected."""
+    summary = ImportSummary(read=len(rows) + len(rejections))
+    summary.reject(rejections)
+    async with engine.begin() as conn:
+        known = await conn.execute(
+            text("SELECT symbol, id FROM instruments WHERE symbol = ANY(:s)"),
+            {"s": sorted({r.symbol for r in rows})},
+        )
+        ids = {r.symbol: r.id for r in known}
+        unknown = [
+            Rejection(r.line_no, f"unknown symbol {r.symbol}", r.symbol)
+            for r in rows
+            if r.symbol not in ids
+        ]
+        summary.reject(unknown)
+        good = [r for r in rows if r.symbol in ids]
+        daily = [r for r in good if r.minute is None]
+        minute = [r for r in good if r.minute is not None]
+        await _ensure_partitions(conn, "daily_bars", [r.day for r in daily])
+        await _ensure_partitions(conn, "minute_bars", [r.day for r in minute])
+        for batch, is_daily in ((daily, True), (minute, False)):
+            for start in range(0, len(batch), CHUNK):
+                chunk = batch[start : start + CHUNK]
+                params: dict[str, object] = {
+                    "ids": [ids[r.symbol] for r in chunk],
+                    "o": [r.open for r in chunk],
+                    "h": [r.high for r in chunk],
+                    "l": [r.low for r in chunk],
+                    "c": [r.close for r in chunk],
+                    "v": [r.volume for r in chunk],
+                    "t": [
+                        r.turnover
+                        if r.turnover is not None
+                        else estimated_turnover(r.high, r.low, r.close, r.volume)
+                        for r in chunk
+                    ],
+                    "n": [r.trades or 0 for r in chunk],
+                }
+                if is_daily:
+                    params.update({"days": [r.day for r in chunk], "p": [None for _ in chunk]})
+                    result = await conn.execute(_UPSERT_DAILY, params)
+                else:
+                    params["ts"] = [_minute(r) for r in chunk]
+                    result = await conn.execute(_UPSERT_MINUTE, params)
+                _tally(summary, [bool(x.inserted) for x in result], len(chunk))
+                if progress:
+                    progress(len(chunk))
+        await conn.execute(
+            text(
+                "UPDATE instruments SET data_source = 'CSV' WHERE id = ANY(:ids)"
+                " AND data_source = 'SIMULATED'"
+            ),
+            {"ids": sorted({ids[r.symbol] for r in good})},
+        )
+    return summary
+
+
+def _minute(row: BarRow) -> datetime:
+    assert row.minute is not None  # noqa: S101 - filtered by the caller
+    return row.minute
