@@ -6,6 +6,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import text
 from starlette.applications import Starlette
@@ -22,6 +23,7 @@ from db.quotes import prime_quotes
 from db.reference import RangeCache, ReferenceCache
 from db.seed import has_market_data, seed_demo
 from domain.markets.charts import trading_day_of
+from domain.markets.sessions import PKT
 from resolvers.context import Services, utc_now
 from schema import build_schema
 
@@ -45,6 +47,12 @@ def database_url(settings: Settings) -> str:
     return start_embedded(settings.data_dir)
 
 
+def last_closed_day(now: datetime) -> date:
+    """The last calendar day whose session is over: the demo never holds a bar from the future."""
+    local = now.astimezone(PKT)
+    return local.date() if local.time() >= time(17, 0) else local.date() - timedelta(days=1)
+
+
 async def build_services(settings: Settings, options: StartOptions) -> Services:
     """Open pools, migrate, seed when empty, and fill the quote store."""
     url = database_url(settings)
@@ -53,7 +61,7 @@ async def build_services(settings: Settings, options: StartOptions) -> Services:
         await migrate(database.primary)
     if options.seed_if_empty and not await has_market_data(database.primary):
         log.info("no market data: seeding the demo data set (seed %d)", settings.demo_seed)
-        await seed_demo(database.primary, seed=settings.demo_seed, end=utc_now().date())
+        await seed_demo(database.primary, seed=settings.demo_seed, end=last_closed_day(utc_now()))
     quotes = make_quote_store(settings.redis_url)
     await prime_quotes(database.primary, quotes)
     return Services(

@@ -218,10 +218,12 @@ async def intraday_candles(
                (array_agg(b.close ORDER BY b.ts DESC))[1] AS close,
                sum(b.volume) AS volume, sum(b.turnover) AS turnover, sum(b.trades) AS trades
           FROM {table} b
-          JOIN trading_sessions s ON b.ts >= s.open_at AND b.ts < s.close_at
+          -- Equality on the PKT day lets the planner hash-join instead of a range loop.
+          JOIN trading_sessions s ON s.day = (b.ts AT TIME ZONE 'Asia/Karachi')::date
+                                 AND b.ts >= s.open_at AND b.ts < s.close_at
          WHERE b.{column} = :key AND b.ts >= :start AND b.ts < :end
-           AND s.day BETWEEN (:start AT TIME ZONE 'Asia/Karachi')::date
-                         AND (:end AT TIME ZONE 'Asia/Karachi')::date
+           AND s.day BETWEEN (CAST(:start AS timestamptz) AT TIME ZONE 'Asia/Karachi')::date
+                         AND (CAST(:end AS timestamptz) AT TIME ZONE 'Asia/Karachi')::date
          GROUP BY 1
          ORDER BY 1
         """  # noqa: S608 - table and column come from a fixed mapping

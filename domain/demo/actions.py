@@ -63,8 +63,8 @@ def adjusted_ldcp(
 
 def apply_adjustment(prev_close: IntArray, a: IntArray, b: IntArray, c: IntArray) -> IntArray:
     """Vectorised `adjusted_ldcp`: ``round_half_up((prev * a + b) / c)``, at least one paisa."""
-    adjusted = (2 * (prev_close * a + b) + c) // (2 * c)
-    return np.maximum(adjusted, 1)
+    adjusted: IntArray = np.maximum((2 * (prev_close * a + b) + c) // (2 * c), 1)
+    return adjusted
 
 
 @dataclass(frozen=True, slots=True)

@@ -105,6 +105,11 @@ def _daily_frame(daily: DailyPaths, days: list[date]) -> pl.DataFrame:
     )
 
 
+def _bar_schema(key: str, *, with_trades: bool = True) -> pl.Schema:
+    names = (*_BAR_COLUMNS, "trades") if with_trades else _BAR_COLUMNS
+    return pl.Schema([(key, pl.String()), ("ts", _TS), *((n, pl.Int64()) for n in names)])
+
+
 def _minute_frame(minutes: dict[int, MinuteDay]) -> pl.DataFrame:
     parts = []
     for day in minutes.values():
@@ -122,10 +127,7 @@ def _minute_frame(minutes: dict[int, MinuteDay]) -> pl.DataFrame:
             )
         )
     if not parts:
-        schema = {"symbol": pl.String, "ts": _TS} | dict.fromkeys(
-            (*_BAR_COLUMNS, "trades"), pl.Int64
-        )
-        return pl.DataFrame(schema=schema)
+        return pl.DataFrame(schema=_bar_schema("symbol"))
     frame = pl.concat(parts).with_columns(pl.col("ts").dt.replace_time_zone("UTC"))
     return frame.sort("symbol", "ts")
 
@@ -187,9 +189,7 @@ def _index_frames(
     index_minute = (
         pl.concat(minute_parts).sort("code", "ts")
         if minute_parts
-        else pl.DataFrame(
-            schema={"code": pl.String, "ts": _TS} | dict.fromkeys(_BAR_COLUMNS, pl.Int64)
-        )
+        else pl.DataFrame(schema=_bar_schema("code", with_trades=False))
     )
     return pl.concat(daily_parts), index_minute
 

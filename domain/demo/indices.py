@@ -11,7 +11,7 @@ total-return index like the KSE-100.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_DOWN, Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 
@@ -28,7 +28,8 @@ def cap_factors(free_float_cap: FloatArray, cap: Decimal) -> list[Decimal]:
     """Factors that keep every member's weight at or under `cap`.
 
     Uncapped members keep factor 1; capped ones are scaled so each weighs `cap`, repeating
-    until no member is over. Factors are rounded down, which keeps the capped weights under.
+    until no member is over. Factors are rounded to six places, so the capping aims a hair under
+    `cap` to leave room for the rounding.
 
     Args:
         free_float_cap: Free-float market capitalisation of each member.
@@ -37,9 +38,8 @@ def cap_factors(free_float_cap: FloatArray, cap: Decimal) -> list[Decimal]:
     Returns:
         One factor per member, in the given order.
     """
-    limit = float(cap)
+    limit = float(cap) - 1e-5
     capped = np.zeros(len(free_float_cap), dtype=bool)
-    effective = free_float_cap.astype(np.float64)
     while True:
         free = free_float_cap[~capped].sum()
         target = limit * free / (1.0 - limit * capped.sum())
@@ -51,7 +51,7 @@ def cap_factors(free_float_cap: FloatArray, cap: Decimal) -> list[Decimal]:
     return [
         Decimal(1)
         if not capped[n]
-        else Decimal(effective[n] / free_float_cap[n]).quantize(Decimal("1e-6"), ROUND_DOWN)
+        else Decimal(effective[n] / free_float_cap[n]).quantize(Decimal("1e-6"), ROUND_HALF_UP)
         for n in range(len(free_float_cap))
     ]
 

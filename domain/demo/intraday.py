@@ -144,7 +144,7 @@ def generate_minutes(
     counts[:, 0] += 1
     counts[:, -1] += 1
     size = counts * np.exp(rng.normal(0.0, 0.5, (n_sym, n_min)))
-    size /= size.sum(axis=1, keepdims=True)
+    size = size / size.sum(axis=1, keepdims=True)
     shares = counts + rng.multinomial(volume - trades, size).astype(np.int64)
 
     vwap = np.clip((bar_open + high + low + bar_close) / 4.0, low, high)

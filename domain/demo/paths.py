@@ -272,7 +272,7 @@ def generate_daily(
     free_float = np.array(
         [item.shares_outstanding * float(item.free_float_pct) for item in universe]
     )
-    base_rate = np.exp(rng.uniform(math.log(0.0008), math.log(0.004), n_sym))
+    base_rate = np.exp(rng.uniform(math.log(0.001), math.log(0.006), n_sym))
     z = move / sigma
     rate = base_rate * np.exp(rng.normal(0.0, 0.5, close.shape)) * (1.0 + 0.5 * z**2)
     volume = np.maximum(
