@@ -111,7 +111,7 @@ async def _import(settings: Settings, args: argparse.Namespace) -> int:
     try:
         await migrate(engine)
         for path in args.files:
-            data = Path(path).read_bytes()
+            data = await asyncio.to_thread(Path(path).read_bytes)
             try:
                 if args.kind == "closing":
                     members = unpack_closing_archive(data, Path(path).name)

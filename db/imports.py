@@ -111,7 +111,7 @@ _UPSERT_DAILY = text(
           IS DISTINCT FROM (EXCLUDED.open, EXCLUDED.high, EXCLUDED.low, EXCLUDED.close,
                             EXCLUDED.volume, EXCLUDED.turnover, EXCLUDED.trades)
        OR (EXCLUDED.prev_close IS NOT NULL AND b.prev_close IS DISTINCT FROM EXCLUDED.prev_close)
-    RETURNING (xmax = 0) AS inserted
+    RETURNING b.instrument_id, b.day AS key
     """
 )
 
@@ -133,9 +133,23 @@ _UPSERT_MINUTE = text(
     WHERE (b.open, b.high, b.low, b.close, b.volume, b.turnover, b.trades)
           IS DISTINCT FROM (EXCLUDED.open, EXCLUDED.high, EXCLUDED.low, EXCLUDED.close,
                             EXCLUDED.volume, EXCLUDED.turnover, EXCLUDED.trades)
-    RETURNING (xmax = 0) AS inserted
+    RETURNING b.instrument_id, b.ts AS key
     """
 )
+
+# Partitioned tables cannot return xmax, so new keys are told from those already stored.
+_EXISTING = {
+    "daily_bars": text(
+        "SELECT b.instrument_id, b.day AS key FROM daily_bars b JOIN unnest("
+        "CAST(:ids AS integer[]), CAST(:keys AS date[])) AS k(i, d)"
+        " ON b.instrument_id = k.i AND b.day = k.d"
+    ),
+    "minute_bars": text(
+        "SELECT b.instrument_id, b.ts AS key FROM minute_bars b JOIN unnest("
+        "CAST(:ids AS integer[]), CAST(:keys AS timestamptz[])) AS k(i, t)"
+        " ON b.instrument_id = k.i AND b.ts = k.t"
+    ),
+}
 
 
 def estimated_turnover(high: Decimal, low: Decimal, close: Decimal, volume: int) -> Decimal:
@@ -151,11 +165,22 @@ async def _ensure_partitions(conn: AsyncConnection, table: str, days: Sequence[d
         )
 
 
-def _tally(summary: ImportSummary, flags: Sequence[bool], sent: int) -> None:
-    inserted = sum(1 for f in flags if f)
+async def _upsert(
+    conn: AsyncConnection,
+    summary: ImportSummary,
+    table: str,
+    params: dict[str, object],
+    keys: Sequence[object],
+) -> None:
+    """Run one chunk's upsert and count what it inserted, updated and left alone."""
+    existing = await conn.execute(_EXISTING[table], {"ids": params["ids"], "keys": list(keys)})
+    before = {(r.instrument_id, r.key) for r in existing}
+    statement = _UPSERT_DAILY if table == "daily_bars" else _UPSERT_MINUTE
+    written = [(r.instrument_id, r.key) for r in await conn.execute(statement, params)]
+    inserted = sum(1 for k in written if k not in before)
     summary.inserted += inserted
-    summary.updated += len(flags) - inserted
-    summary.unchanged += sent - len(flags)
+    summary.updated += len(written) - inserted
+    summary.unchanged += len(keys) - len(written)
 
 
 async def _bump_reference(conn: AsyncConnection) -> None:
@@ -185,11 +210,14 @@ async def import_closing_rows(
         await _ensure_partitions(conn, "daily_bars", [r.day for r in rows])
         for start in range(0, len(rows), CHUNK):
             chunk = rows[start : start + CHUNK]
-            result = await conn.execute(
-                _UPSERT_DAILY,
+            days = [r.day for r in chunk]
+            await _upsert(
+                conn,
+                summary,
+                "daily_bars",
                 {
                     "ids": [ids[r.symbol] for r in chunk],
-                    "days": [r.day for r in chunk],
+                    "days": days,
                     "o": [r.open for r in chunk],
                     "h": [r.high for r in chunk],
                     "l": [r.low for r in chunk],
@@ -199,8 +227,8 @@ async def import_closing_rows(
                     "n": [0 for _ in chunk],
                     "p": [r.ldcp for r in chunk],
                 },
+                days,
             )
-            _tally(summary, [bool(x.inserted) for x in result], len(chunk))
             if progress:
                 progress(len(chunk))
         if summary.new_instruments:
@@ -254,12 +282,13 @@ async def import_bar_rows(
                     "n": [r.trades or 0 for r in chunk],
                 }
                 if is_daily:
-                    params.update({"days": [r.day for r in chunk], "p": [None for _ in chunk]})
-                    result = await conn.execute(_UPSERT_DAILY, params)
+                    days = [r.day for r in chunk]
+                    params.update({"days": days, "p": [None for _ in chunk]})
+                    await _upsert(conn, summary, "daily_bars", params, days)
                 else:
-                    params["ts"] = [_minute(r) for r in chunk]
-                    result = await conn.execute(_UPSERT_MINUTE, params)
-                _tally(summary, [bool(x.inserted) for x in result], len(chunk))
+                    stamps = [_minute(r) for r in chunk]
+                    params["ts"] = stamps
+                    await _upsert(conn, summary, "minute_bars", params, stamps)
                 if progress:
                     progress(len(chunk))
         await conn.execute(

@@ -15,10 +15,10 @@ from datetime import date, timedelta
 from typing import Any
 
 import polars as pl
-from domain.demo.generate import DemoDataset, generate_demo
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from domain.demo.generate import DemoDataset, generate_demo
 from domain.demo.holidays import PK_HOLIDAYS
 from domain.demo.universe import INDICES, SECTORS
 from domain.markets.sessions import default_sessions
