@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, RedirectResponse
 from starlette.routing import Route, WebSocketRoute
 
 from api.graphql import GraphQLApp
+from api.response_cache import ResponseCache
 from api.settings import Settings
 from db.cache import make_quote_store
 from db.engine import make_database
@@ -130,7 +131,7 @@ def create_app(
             Route("/", root),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/graphql", ResponseCache(graphql), methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
         ],
         lifespan=lifespan,

@@ -31,7 +31,10 @@ class GraphQLApp(GraphQL[Context, None]):
     ) -> Context:
         """A fresh context (and loaders) for each operation."""
         services: Services = request.app.state.services
-        return make_context(services, request=request, response=response)
+        context = make_context(services, request=request, response=response)
+        # The response cache reads what the answer was built from after execution.
+        request.scope.setdefault("state", {})["psx_context"] = context
+        return context
 
     def encode_json(self, data: object) -> bytes:
         """orjson: several times faster than the standard library on large results."""

@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 
 QUOTES_KEY = "quotes:latest"
 VERSION_KEY = "quotes:version"
+VERSIONS_KEY = "quotes:versions"
 
 
 class QuoteStore(Protocol):
@@ -32,6 +33,10 @@ class QuoteStore(Protocol):
 
     async def put_many(self, quotes: Sequence[QuoteState]) -> list[QuoteState]:
         """Store quotes under fresh version numbers and return them as stored."""
+        ...
+
+    async def versions(self, symbols: Sequence[str]) -> list[int | None]:
+        """The current version of each symbol's quote (None when it has none)."""
         ...
 
     async def count(self) -> int:
@@ -63,6 +68,11 @@ class MemoryQuoteStore:
             self._quotes[q.symbol] = s
             stored.append(s)
         return stored
+
+    async def versions(self, symbols: Sequence[str]) -> list[int | None]:
+        """Current versions, aligned to `symbols`."""
+        quotes = self._quotes
+        return [q.version if (q := quotes.get(s)) is not None else None for s in symbols]
 
     async def count(self) -> int:
         """How many symbols have a quote."""
@@ -102,8 +112,23 @@ class RedisQuoteStore:
         top = int(await self._redis.incrby(VERSION_KEY, len(quotes)))
         stored = [q.bumped(top - len(quotes) + i + 1) for i, q in enumerate(quotes)]
         mapping = {q.symbol: orjson.dumps(q.to_json()) for q in stored}
-        await self._redis.hset(QUOTES_KEY, mapping=mapping)  # type: ignore[arg-type]
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hset(QUOTES_KEY, mapping=mapping)  # type: ignore[arg-type]
+            pipe.hset(VERSIONS_KEY, mapping={q.symbol: q.version for q in stored})
+            await pipe.execute()
         return stored
+
+    async def versions(self, symbols: Sequence[str]) -> list[int | None]:
+        """Current versions in one HMGET; fails open like `get_many` (all None)."""
+        if not symbols:
+            return []
+        try:
+            async with asyncio.timeout(self._timeout):
+                raw = await self._redis.hmget(VERSIONS_KEY, list(symbols))
+        except (RedisError, TimeoutError, OSError) as exc:
+            log.warning("quote store read failed: %s", type(exc).__name__)
+            return [None] * len(symbols)
+        return [None if r is None else int(r) for r in raw]
 
     async def count(self) -> int:
         """How many symbols have a quote."""

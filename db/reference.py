@@ -68,6 +68,7 @@ class RangeCache:
         self._ranges: dict[int, PriceRange] = {}
         self._loaded = -1e9
         self._lock = asyncio.Lock()
+        self.epoch = 0
 
     async def get_many(self, instrument_ids: Sequence[int]) -> list[PriceRange | None]:
         """Ranges aligned to `instrument_ids`."""
@@ -79,6 +80,7 @@ class RangeCache:
                         self._engine, instrument_ids=None, since=since
                     )
                     self._loaded = time.monotonic()
+                    self.epoch += 1
         return [self._ranges.get(i) for i in instrument_ids]
 
     def invalidate(self) -> None:

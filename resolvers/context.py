@@ -32,6 +32,18 @@ class Services:
 
 
 @dataclass(slots=True)
+class CacheScope:
+    """What an answer was built from, so a response cache can tell when it goes stale.
+
+    `quote_versions` records the version of every quote read; a use case whose answer
+    depends on anything else that changes (bars, the clock) marks the scope `unsafe`.
+    """
+
+    quote_versions: dict[str, int] = field(default_factory=dict)
+    unsafe: bool = False
+
+
+@dataclass(slots=True)
 class Context:
     """What a request carries: the services, its own loaders, and the HTTP request."""
 
@@ -40,14 +52,16 @@ class Context:
     request: Any = None
     response: Any = None
     user: Any = None
-    extras: dict[str, Any] = field(default_factory=dict)
+    cache: CacheScope = field(default_factory=CacheScope)
 
 
 def make_context(services: Services, request: Any = None, response: Any = None) -> Context:
     """A fresh context with loaders of its own (loaders never outlive a request)."""
+    scope = CacheScope()
     return Context(
         services=services,
-        loaders=make_loaders(services),
+        loaders=make_loaders(services, scope.quote_versions),
         request=request,
         response=response,
+        cache=scope,
     )

@@ -26,8 +26,11 @@ class Loaders:
     ranges_by_instrument: DataLoader[int, PriceRange | None]
 
 
-def make_loaders(services: Services) -> Loaders:
-    """Loaders bound to the services of this process."""
+def make_loaders(services: Services, seen_versions: dict[str, int]) -> Loaders:
+    """Loaders bound to the services of this process.
+
+    Every quote read is recorded in `seen_versions` (-1 for none) for the response cache.
+    """
 
     async def instruments_by_symbol(symbols: Sequence[str]) -> list[Instrument | None]:
         ref = await services.reference.get()
@@ -42,7 +45,10 @@ def make_loaders(services: Services) -> Loaders:
         return [ref.sector_by_code.get(c) for c in codes]
 
     async def quotes_by_symbol(symbols: Sequence[str]) -> list[QuoteState | None]:
-        return await services.quotes.get_many(symbols)
+        quotes = await services.quotes.get_many(symbols)
+        for symbol, q in zip(symbols, quotes, strict=True):
+            seen_versions[symbol] = -1 if q is None else q.version
+        return quotes
 
     async def ranges_by_instrument(ids: Sequence[int]) -> list[PriceRange | None]:
         return await services.ranges.get_many(ids)

@@ -39,6 +39,7 @@ SEARCH_LIMIT = 500
 
 async def market_status(ctx: Context) -> MarketStatus:
     """The market's state now, from the scheduled sessions around today."""
+    ctx.cache.unsafe = True  # depends on the clock
     now = ctx.services.clock()
     today = trading_day_of(now)
     sessions = await repo.sessions_between(
@@ -143,6 +144,7 @@ class Chart:
 
 
 async def _candles(ctx: Context, *, kind: str, key: int, request: ChartRequest) -> list[Candle]:
+    ctx.cache.unsafe = True  # bars change under the feed and with imports
     engine = ctx.services.database.read
     interval = request.interval
     if interval.intraday:

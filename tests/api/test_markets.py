@@ -136,7 +136,8 @@ async def test_quotes_of_fifty_batch_into_one_store_read_and_no_sql(
     reads_before = quote_store.reads
     try:
         result = await gql(
-            f"query($s: [String!]!) {{ quotes(symbols: $s) {{ {QUOTE_FIELDS} }} }}", {"s": FIFTY}
+            f"query Warm($s: [String!]!) {{ quotes(symbols: $s) {{ {QUOTE_FIELDS} }} }}",
+            {"s": FIFTY},
         )
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", count)
@@ -159,7 +160,8 @@ async def test_quotes_with_cold_caches_make_one_query_per_entity_type(
     event.listen(engine.sync_engine, "before_cursor_execute", count)
     try:
         result = await gql(
-            f"query($s: [String!]!) {{ quotes(symbols: $s) {{ {QUOTE_FIELDS} }} }}", {"s": FIFTY}
+            f"query Cold($s: [String!]!) {{ quotes(symbols: $s) {{ {QUOTE_FIELDS} }} }}",
+            {"s": FIFTY},
         )
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", count)
