@@ -211,24 +211,9 @@ async def import_closing_rows(
         for start in range(0, len(rows), CHUNK):
             chunk = rows[start : start + CHUNK]
             days = [r.day for r in chunk]
-            await _upsert(
-                conn,
-                summary,
-                "daily_bars",
-                {
-                    "ids": [ids[r.symbol] for r in chunk],
-                    "days": days,
-                    "o": [r.open for r in chunk],
-                    "h": [r.high for r in chunk],
-                    "l": [r.low for r in chunk],
-                    "c": [r.close for r in chunk],
-                    "v": [r.volume for r in chunk],
-                    "t": [estimated_turnover(r.high, r.low, r.close, r.volume) for r in chunk],
-                    "n": [0 for _ in chunk],
-                    "p": [r.ldcp for r in chunk],
-                },
-                days,
-            )
+            params = _bar_params(chunk, ids)
+            params.update({"days": days, "p": [r.ldcp for r in chunk]})
+            await _upsert(conn, summary, "daily_bars", params, days)
             if progress:
                 progress(len(chunk))
         if summary.new_instruments:
@@ -266,21 +251,7 @@ async def import_bar_rows(
         for batch, is_daily in ((daily, True), (minute, False)):
             for start in range(0, len(batch), CHUNK):
                 chunk = batch[start : start + CHUNK]
-                params: dict[str, object] = {
-                    "ids": [ids[r.symbol] for r in chunk],
-                    "o": [r.open for r in chunk],
-                    "h": [r.high for r in chunk],
-                    "l": [r.low for r in chunk],
-                    "c": [r.close for r in chunk],
-                    "v": [r.volume for r in chunk],
-                    "t": [
-                        r.turnover
-                        if r.turnover is not None
-                        else estimated_turnover(r.high, r.low, r.close, r.volume)
-                        for r in chunk
-                    ],
-                    "n": [r.trades or 0 for r in chunk],
-                }
+                params = _bar_params(chunk, ids)
                 if is_daily:
                     days = [r.day for r in chunk]
                     params.update({"days": days, "p": [None for _ in chunk]})
@@ -299,6 +270,25 @@ async def import_bar_rows(
             {"ids": sorted({ids[r.symbol] for r in good})},
         )
     return summary
+
+
+def _bar_params(chunk: Sequence[ClosingRow | BarRow], ids: dict[str, int]) -> dict[str, object]:
+    """The columns every bar upsert sends; turnover is estimated where the source has none."""
+
+    def turnover(r: ClosingRow | BarRow) -> Decimal:
+        given = getattr(r, "turnover", None)
+        return given if given is not None else estimated_turnover(r.high, r.low, r.close, r.volume)
+
+    return {
+        "ids": [ids[r.symbol] for r in chunk],
+        "o": [r.open for r in chunk],
+        "h": [r.high for r in chunk],
+        "l": [r.low for r in chunk],
+        "c": [r.close for r in chunk],
+        "v": [r.volume for r in chunk],
+        "t": [turnover(r) for r in chunk],
+        "n": [getattr(r, "trades", None) or 0 for r in chunk],
+    }
 
 
 def _minute(row: BarRow) -> datetime:

@@ -14,47 +14,9 @@ from decimal import Decimal
 from importlib import resources
 
 from domain.markets.instruments import InstrumentKind, Sector
+from domain.markets.sectors import OFFICIAL_SECTORS
 
-SECTORS: tuple[Sector, ...] = (
-    Sector("0801", "AUTOMOBILE ASSEMBLER"),
-    Sector("0802", "AUTOMOBILE PARTS & ACCESSORIES"),
-    Sector("0803", "CABLE & ELECTRICAL GOODS"),
-    Sector("0804", "CEMENT"),
-    Sector("0805", "CHEMICAL"),
-    Sector("0806", "CLOSE - END MUTUAL FUND"),
-    Sector("0807", "COMMERCIAL BANKS"),
-    Sector("0808", "ENGINEERING"),
-    Sector("0809", "FERTILIZER"),
-    Sector("0810", "FOOD & PERSONAL CARE PRODUCTS"),
-    Sector("0811", "GLASS & CERAMICS"),
-    Sector("0812", "INSURANCE"),
-    Sector("0813", "INV. BANKS / INV. COS. / SECURITIES COS."),
-    Sector("0814", "JUTE"),
-    Sector("0815", "LEASING COMPANIES"),
-    Sector("0816", "LEATHER & TANNERIES"),
-    Sector("0818", "MISCELLANEOUS"),
-    Sector("0819", "MODARABAS"),
-    Sector("0820", "OIL & GAS EXPLORATION COMPANIES"),
-    Sector("0821", "OIL & GAS MARKETING COMPANIES"),
-    Sector("0822", "PAPER, BOARD & PACKAGING"),
-    Sector("0823", "PHARMACEUTICALS"),
-    Sector("0824", "POWER GENERATION & DISTRIBUTION"),
-    Sector("0825", "REFINERY"),
-    Sector("0826", "SUGAR & ALLIED INDUSTRIES"),
-    Sector("0827", "SYNTHETIC & RAYON"),
-    Sector("0828", "TECHNOLOGY & COMMUNICATION"),
-    Sector("0829", "TEXTILE COMPOSITE"),
-    Sector("0830", "TEXTILE SPINNING"),
-    Sector("0831", "TEXTILE WEAVING"),
-    Sector("0832", "TOBACCO"),
-    Sector("0833", "TRANSPORT"),
-    Sector("0834", "VANASPATI & ALLIED INDUSTRIES"),
-    Sector("0835", "WOOLLEN"),
-    Sector("0836", "REAL ESTATE INVESTMENT TRUST"),
-    Sector("0837", "EXCHANGE TRADED FUNDS"),
-    Sector("0838", "PROPERTY"),
-    Sector("0839", "APPAREL"),
-)
+SECTORS: tuple[Sector, ...] = OFFICIAL_SECTORS
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from domain.markets.bars import Interval
 from domain.markets.reference import ReferenceData
 from resolvers import markets
 from schema.context import Info, ctx
+from schema.markets.arguments import From, Limit, To
 from schema.markets.charts import chart_of
 from schema.markets.types import Chart, Instrument
 from schema.scalars import Long
@@ -51,16 +52,9 @@ class MarketIndex:
         self,
         info: Info,
         interval: Annotated[Interval, strawberry.argument(description="Candle width.")],
-        from_: Annotated[
-            datetime | None,
-            strawberry.argument(name="from", description="Start (inclusive); default by interval."),
-        ] = None,
-        to: Annotated[
-            datetime | None, strawberry.argument(description="End (exclusive); default now.")
-        ] = None,
-        limit: Annotated[
-            int | None, strawberry.argument(description="Newest candles to return at most.")
-        ] = None,
+        from_: From = None,
+        to: To = None,
+        limit: Limit = None,
     ) -> Chart:
         result = await markets.index_chart(
             ctx(info), index=self._view.index, interval=interval, start=from_, end=to, limit=limit

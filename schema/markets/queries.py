@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 import strawberry
@@ -13,6 +12,7 @@ from domain.markets.snapshots import HeatmapGrouping
 from resolvers import markets
 from schema.context import Info, ctx
 from schema.errors import graphql_error
+from schema.markets.arguments import From, Limit, To
 from schema.markets.charts import chart_of
 from schema.markets.overview import HeatmapGroup, MarketIndex, SectorSummary
 from schema.markets.types import Chart, Instrument, MarketStatus, Quote
@@ -131,17 +131,9 @@ class MarketQueries:
         info: Info,
         symbol: Symbol,
         interval: Annotated[Interval, strawberry.argument(description="Candle width.")],
-        from_: Annotated[
-            datetime | None,
-            strawberry.argument(name="from", description="Start (inclusive); default by interval."),
-        ] = None,
-        to: Annotated[
-            datetime | None, strawberry.argument(description="End (exclusive); default now.")
-        ] = None,
-        limit: Annotated[
-            int | None,
-            strawberry.argument(description="Newest candles to return at most (default 1000)."),
-        ] = None,
+        from_: From = None,
+        to: To = None,
+        limit: Limit = None,
         adjusted: Annotated[
             bool,
             strawberry.argument(
