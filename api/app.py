@@ -113,7 +113,8 @@ def create_app(
     """The ASGI application. Pass `services` to reuse pools opened elsewhere (tests)."""
     settings = settings or Settings.from_env()
     options = options or StartOptions(seed_if_empty=settings.auto_seed)
-    graphql = GraphQLApp(build_schema(production=settings.production), graphiql=settings.graphiql)
+    schema = build_schema(production=settings.production, introspection=settings.introspection)
+    graphql = GraphQLApp(schema, graphiql=settings.graphiql)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

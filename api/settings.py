@@ -29,7 +29,7 @@ class Settings:
 
     Environment variables (all optional): DATABASE_URL, DATABASE_READ_URL, REDIS_URL,
     PSX_DATA_DIR, PSX_ENV, PSX_HOST, PSX_PORT, PSX_GRAPHIQL, PSX_INTROSPECTION,
-    PSX_DEMO_SEED, PSX_AUTO_SEED, PSX_FEED, PSX_MAX_CANDLES, PSX_DB_POOL_SIZE.
+    PSX_DEMO_SEED, PSX_AUTO_SEED, PSX_MAX_CANDLES, PSX_DB_POOL_SIZE.
     """
 
     database_url: str | None = None
@@ -43,7 +43,6 @@ class Settings:
     introspection: bool = True
     demo_seed: int = 7
     auto_seed: bool = True
-    feed: str = "simulator"
     max_candles: int = 10_000
     db_pool_size: int = 10
 
@@ -65,7 +64,6 @@ class Settings:
             introspection=_flag(e.get("PSX_INTROSPECTION"), not production),
             demo_seed=int(e.get("PSX_DEMO_SEED", "7")),
             auto_seed=_flag(e.get("PSX_AUTO_SEED"), True),
-            feed=e.get("PSX_FEED", "simulator"),
             max_candles=int(e.get("PSX_MAX_CANDLES", "10000")),
             db_pool_size=int(e.get("PSX_DB_POOL_SIZE", "10")),
         )

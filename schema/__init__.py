@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import strawberry
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import (
+    DisableIntrospection,
+    ParserCache,
+    SchemaExtension,
+    ValidationCache,
+)
 from strawberry.schema.config import StrawberryConfig
 
 from schema.errors import ErrorExtension, MaskedErrorExtension
@@ -16,8 +21,9 @@ class Query(MarketQueries):
     pass
 
 
-def build_schema(*, production: bool = False) -> strawberry.Schema:
+def build_schema(*, production: bool = False, introspection: bool = True) -> strawberry.Schema:
     """The schema with the extensions for an environment."""
+    extra: list[type[SchemaExtension]] = [] if introspection else [DisableIntrospection]
     return strawberry.Schema(
         query=Query,
         config=StrawberryConfig(disable_field_suggestions=production, scalar_map=SCALARS),
@@ -26,6 +32,7 @@ def build_schema(*, production: bool = False) -> strawberry.Schema:
             # Factories: the caches themselves live at module level, shared by requests.
             lambda: ParserCache(maxsize=512),
             lambda: ValidationCache(maxsize=512),
+            *extra,
         ],
     )
 
