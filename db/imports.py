@@ -16,6 +16,7 @@ from decimal import Decimal
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from db.repos.markets import bump_reference_version
 from domain.markets.bar_csv import BarRow
 from domain.markets.closing_files import ClosingRow, Rejection
 from domain.markets.sectors import OFFICIAL_SECTORS
@@ -183,16 +184,6 @@ async def _upsert(
     summary.unchanged += len(keys) - len(written)
 
 
-async def _bump_reference(conn: AsyncConnection) -> None:
-    await conn.execute(
-        text(
-            "INSERT INTO data_versions (name, version) VALUES ('reference', 1)"
-            " ON CONFLICT (name) DO UPDATE SET version = data_versions.version + 1,"
-            " updated_at = now()"
-        )
-    )
-
-
 async def import_closing_rows(
     engine: AsyncEngine,
     rows: Sequence[ClosingRow],
@@ -217,7 +208,7 @@ async def import_closing_rows(
             if progress:
                 progress(len(chunk))
         if summary.new_instruments:
-            await _bump_reference(conn)
+            await bump_reference_version(conn)
     return summary
 
 

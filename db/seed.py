@@ -18,6 +18,7 @@ import polars as pl
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from db.repos.markets import bump_reference_version
 from domain.demo.generate import DemoDataset, generate_demo
 from domain.demo.holidays import PK_HOLIDAYS
 from domain.demo.universe import INDICES, SECTORS
@@ -116,13 +117,7 @@ async def seed_demo(
         sessions = await _write_reference(conn, data, end)
         step("reference", sessions)
         counts = await _write_bars(conn, data, step)
-        await conn.execute(
-            text(
-                "INSERT INTO data_versions (name, version) VALUES ('reference', 1)"
-                " ON CONFLICT (name) DO UPDATE SET version = data_versions.version + 1,"
-                " updated_at = now()"
-            )
-        )
+        await bump_reference_version(conn)
     summary = SeedSummary(
         instruments=data.instruments.height,
         daily_bars=counts["daily"],

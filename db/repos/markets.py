@@ -12,7 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain.markets.bars import Candle
 from domain.markets.instruments import (
@@ -117,16 +117,15 @@ async def load_reference(engine: AsyncEngine) -> ReferenceData:
     )
 
 
-async def bump_reference_version(engine: AsyncEngine) -> int:
-    """Record that reference data changed; returns the new version."""
-    async with engine.begin() as conn:
-        value = await conn.scalar(
-            text(
-                "INSERT INTO data_versions (name, version) VALUES ('reference', 1)"
-                " ON CONFLICT (name) DO UPDATE SET version = data_versions.version + 1,"
-                " updated_at = now() RETURNING version"
-            )
+async def bump_reference_version(conn: AsyncConnection) -> int:
+    """Record, inside the caller's transaction, that reference data changed."""
+    value = await conn.scalar(
+        text(
+            "INSERT INTO data_versions (name, version) VALUES ('reference', 1)"
+            " ON CONFLICT (name) DO UPDATE SET version = data_versions.version + 1,"
+            " updated_at = now() RETURNING version"
         )
+    )
     return int(value)
 
 
