@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse
 from starlette.routing import Route, WebSocketRoute
 
 from api.graphql import GraphQLApp
+from api.metrics import render_metrics
 from api.response_cache import ResponseCache
 from api.settings import Settings
 from db.cache import make_quote_store
@@ -22,11 +23,17 @@ from db.engine import make_database
 from db.migrate import migrate
 from db.quotes import prime_quotes
 from db.reference import RangeCache, ReferenceCache
+from db.repos import markets as repo
 from db.seed import has_market_data, seed_demo
 from domain.markets.charts import trading_day_of
 from domain.markets.sessions import PKT
+from domain.markets.simulation import SimulationSettings
 from resolvers.context import Services, utc_now
 from schema import build_schema
+from subscriptions.feeds.simulator import SimulatedClock, SimulatorFeed, simulation_start
+from subscriptions.hub import Hub
+from subscriptions.ingest import Ingester
+from subscriptions.live import LiveMarket, make_backend, quote_resync
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +44,7 @@ class StartOptions:
 
     migrate: bool = True
     seed_if_empty: bool = True
+    feed: str = "none"
 
 
 def database_url(settings: Settings) -> str:
@@ -65,13 +73,68 @@ async def build_services(settings: Settings, options: StartOptions) -> Services:
         await seed_demo(database.primary, seed=settings.demo_seed, end=last_closed_day(utc_now()))
     quotes = make_quote_store(settings.redis_url)
     await prime_quotes(database.primary, quotes)
+    hub = Hub(
+        make_backend(settings.redis_url),
+        resync=quote_resync(quotes),
+        stuck_after=settings.ws_stuck_after,
+    )
+    clock: Callable[[], datetime] = utc_now
     return Services(
         database=database,
         quotes=quotes,
         reference=ReferenceCache(database.read),
-        ranges=RangeCache(database.read, today=lambda: trading_day_of(utc_now())),
+        ranges=RangeCache(database.read, today=lambda: trading_day_of(clock())),
         max_candles=settings.max_candles,
+        hub=hub,
     )
+
+
+async def simulator_clock(services: Services, speed: float) -> SimulatedClock:
+    """A simulated clock starting now in a live session, else at the next session."""
+    ref = await services.reference.get()
+    stored = await services.quotes.get_many([i.symbol for i in ref.instruments])
+    last = max((q.updated_at for q in stored if q is not None), default=utc_now())
+    real_now = utc_now()
+    today = trading_day_of(max(real_now, last))
+    sessions = await repo.sessions_between(
+        services.database.read,
+        first_day=today - timedelta(days=1),
+        last_day=today + timedelta(days=14),
+    )
+    return SimulatedClock(simulation_start(real_now, last.astimezone(PKT), sessions), speed=speed)
+
+
+async def start_live(
+    settings: Settings, services: Services, feed_name: str
+) -> tuple[Services, LiveMarket]:
+    """Connect the hub and, when asked, run a feed in-process; the services then tell time by
+    the feed's clock (the simulator's, in a demo)."""
+    assert services.hub is not None  # noqa: S101 - build_services made one
+    live = LiveMarket(services.hub)
+    await live.start()
+    if feed_name == "none":
+        return services, live
+    if feed_name != "simulator":
+        raise ValueError(f"unknown feed {feed_name!r}: expected simulator or none")
+    sim_clock = await simulator_clock(services, settings.feed_speed)
+    ingester = Ingester(
+        engine=services.database.primary,
+        store=services.quotes,
+        hub=services.hub,
+        clock=sim_clock.now,
+    )
+    feed = SimulatorFeed(
+        sim_clock, settings=SimulationSettings(trades_per_second=settings.feed_rate)
+    )
+    await live.run_feed(feed, ingester)
+    log.info("simulator feed running from %s (speed %.1fx)", sim_clock.now(), settings.feed_speed)
+    clocked = replace(
+        services,
+        clock=sim_clock.now,
+        halted=ingester.halted,
+        ranges=RangeCache(services.database.read, today=lambda: trading_day_of(sim_clock.now())),
+    )
+    return clocked, live
 
 
 async def healthz(_request: Request) -> JSONResponse:
@@ -80,7 +143,9 @@ async def healthz(_request: Request) -> JSONResponse:
 
 
 async def readyz(request: Request) -> JSONResponse:
-    """Readiness: PostgreSQL answers and the quote store answers."""
+    """Readiness: PostgreSQL answers and the quote store answers; 503 while shutting down."""
+    if getattr(request.app.state, "draining", False):
+        return JSONResponse({"status": "draining", "checks": {}}, status_code=503)
     services: Services = request.app.state.services
     checks: dict[str, str] = {}
     try:
@@ -99,6 +164,13 @@ async def readyz(request: Request) -> JSONResponse:
     return JSONResponse({"status": status, "checks": checks}, status_code=200 if ready else 503)
 
 
+async def metrics(request: Request) -> PlainTextResponse:
+    """Prometheus text: hub fan-out, WebSocket and ingest counters."""
+    services: Services = request.app.state.services
+    live: LiveMarket | None = getattr(request.app.state, "live", None)
+    return PlainTextResponse(render_metrics(services, live), media_type="text/plain; version=0.0.4")
+
+
 async def root(_request: Request) -> RedirectResponse:
     """The API lives at /graphql."""
     return RedirectResponse("/graphql")
@@ -112,18 +184,23 @@ def create_app(
 ) -> Starlette:
     """The ASGI application. Pass `services` to reuse pools opened elsewhere (tests)."""
     settings = settings or Settings.from_env()
-    options = options or StartOptions(seed_if_empty=settings.auto_seed)
+    options = options or StartOptions(seed_if_empty=settings.auto_seed, feed=settings.feed)
     schema = build_schema(production=settings.production, introspection=settings.introspection)
-    graphql = GraphQLApp(schema, graphiql=settings.graphiql)
+    graphql = GraphQLApp(schema, graphiql=settings.graphiql, settings=settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         owned = services is None
-        app.state.services = services or await build_services(settings, options)
+        app.state.draining = False
+        if owned:
+            built = await build_services(settings, options)
+            app.state.services, app.state.live = await start_live(settings, built, options.feed)
         try:
             yield
         finally:
+            app.state.draining = True  # readiness fails first
             if owned:
+                await app.state.live.stop()
                 await app.state.services.quotes.close()
                 await app.state.services.database.dispose()
 
@@ -132,6 +209,7 @@ def create_app(
             Route("/", root),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", metrics),
             Route("/graphql", ResponseCache(graphql), methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
         ],

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 from functools import partial
 from pathlib import Path
@@ -155,7 +157,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
 
     from api.app import StartOptions, create_app
 
-    options = StartOptions(migrate=not args.no_migrate, seed_if_empty=not args.no_seed)
+    feed = "none" if args.no_feed else (args.feed or settings.feed)
+    options = StartOptions(migrate=not args.no_migrate, seed_if_empty=not args.no_seed, feed=feed)
+    settings = replace(settings, feed_speed=args.speed or settings.feed_speed)
     app = create_app(settings, options=options)
     uvicorn.run(
         app,
@@ -164,6 +168,37 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
         log_level="info",
         timeout_graceful_shutdown=10,
     )
+
+
+async def _ingest(settings: Settings, args: argparse.Namespace) -> None:
+    from api.app import StartOptions, build_services, start_live
+
+    if not settings.redis_url:
+        console.print(
+            "[yellow]REDIS_URL is unset: ticks reach only this process's subscribers, and "
+            "API processes will not see them[/yellow]"
+        )
+    settings = replace(
+        settings,
+        feed_speed=args.speed or settings.feed_speed,
+        feed_rate=args.rate or settings.feed_rate,
+    )
+    services = await build_services(settings, StartOptions(seed_if_empty=False, feed=args.feed))
+    services, live = await start_live(settings, services, args.feed)
+    console.print(f"[green]feed {args.feed} running[/green]; Ctrl+C to stop")
+    try:
+        await live.wait_feed()
+    finally:
+        await live.stop()
+        if live.ingester is not None:
+            stats = live.ingester.stats
+            rejected = ", ".join(f"{r.value} {n}" for r, n in stats.rejected.items()) or "none"
+            console.print(
+                f"ticks accepted {stats.accepted:,}; rejected: {rejected}; "
+                f"bars written {stats.flushed_bars:,}"
+            )
+        await services.quotes.close()
+        await services.database.dispose()
 
 
 def parser() -> argparse.ArgumentParser:
@@ -177,6 +212,15 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=None)
     serve.add_argument("--no-migrate", action="store_true", help="do not run migrations")
     serve.add_argument("--no-seed", action="store_true", help="do not seed an empty database")
+    serve.add_argument(
+        "--feed", choices=["simulator", "none"], default=None, help="in-process feed (PSX_FEED)"
+    )
+    serve.add_argument("--no-feed", action="store_true", help="run no feed in this process")
+    serve.add_argument("--speed", type=float, default=None, help="simulated-time speed-up")
+    ingest = sub.add_parser("ingest", help="run a feed as its own process (publishes via Redis)")
+    ingest.add_argument("--feed", choices=["simulator"], default="simulator")
+    ingest.add_argument("--speed", type=float, default=None, help="simulated-time speed-up")
+    ingest.add_argument("--rate", type=float, default=None, help="simulated trades per second")
     sub.add_parser("migrate", help="upgrade the database schema")
     seed = sub.add_parser("seed", help="load the demo data set (replaces market data)")
     seed.add_argument("--demo", action="store_true", help="the simulated demo universe")
@@ -204,6 +248,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     settings = Settings.from_env()
     if args.command == "serve":
         _serve(settings, args)
+    elif args.command == "ingest":
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(_ingest(settings, args))
     elif args.command == "migrate":
         asyncio.run(_migrate(settings))
     elif args.command == "seed":

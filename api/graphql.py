@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import orjson
@@ -12,18 +13,28 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 
+from api.settings import Settings
 from resolvers.context import Context, Services, make_context
 
 
 class GraphQLApp(GraphQL[Context, None]):
     """GraphQL over HTTP and WebSocket with a per-request `Context`."""
 
-    def __init__(self, schema: strawberry.Schema, *, graphiql: bool) -> None:
+    def __init__(
+        self, schema: strawberry.Schema, *, graphiql: bool, settings: Settings | None = None
+    ) -> None:
+        settings = settings or Settings()
         super().__init__(
             schema,
             graphql_ide="graphiql" if graphiql else None,
             allow_queries_via_get=True,
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL),
+            # graphql-ws's reference server waits 3 s for connection_init; strawberry's 60 s
+            # default lets idle sockets pile up.
+            connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout),
+            max_subscriptions_per_connection=settings.ws_max_subscriptions,
+            keep_alive=True,
+            keep_alive_interval=12,
         )
 
     async def get_context(

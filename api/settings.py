@@ -29,7 +29,9 @@ class Settings:
 
     Environment variables (all optional): DATABASE_URL, DATABASE_READ_URL, REDIS_URL,
     PSX_DATA_DIR, PSX_ENV, PSX_HOST, PSX_PORT, PSX_GRAPHIQL, PSX_INTROSPECTION,
-    PSX_DEMO_SEED, PSX_AUTO_SEED, PSX_MAX_CANDLES, PSX_DB_POOL_SIZE.
+    PSX_DEMO_SEED, PSX_AUTO_SEED, PSX_MAX_CANDLES, PSX_DB_POOL_SIZE, PSX_FEED (simulator |
+    none; `serve` runs it in-process), PSX_FEED_SPEED, PSX_FEED_RATE (simulated trades per
+    second), PSX_WS_INIT_TIMEOUT, PSX_WS_MAX_SUBSCRIPTIONS, PSX_WS_STUCK_AFTER.
     """
 
     database_url: str | None = None
@@ -45,6 +47,12 @@ class Settings:
     auto_seed: bool = True
     max_candles: int = 10_000
     db_pool_size: int = 10
+    feed: str = "simulator"
+    feed_speed: float = 1.0
+    feed_rate: float = 30.0
+    ws_init_timeout: float = 3.0
+    ws_max_subscriptions: int = 20
+    ws_stuck_after: float = 10.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -66,6 +74,12 @@ class Settings:
             auto_seed=_flag(e.get("PSX_AUTO_SEED"), True),
             max_candles=int(e.get("PSX_MAX_CANDLES", "10000")),
             db_pool_size=int(e.get("PSX_DB_POOL_SIZE", "10")),
+            feed=e.get("PSX_FEED", "simulator").strip().lower() or "none",
+            feed_speed=float(e.get("PSX_FEED_SPEED", "1")),
+            feed_rate=float(e.get("PSX_FEED_RATE", "30")),
+            ws_init_timeout=float(e.get("PSX_WS_INIT_TIMEOUT", "3")),
+            ws_max_subscriptions=int(e.get("PSX_WS_MAX_SUBSCRIPTIONS", "20")),
+            ws_stuck_after=float(e.get("PSX_WS_STUCK_AFTER", "10")),
         )
 
     @property

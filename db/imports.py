@@ -10,12 +10,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from db.repos.bars import UPSERT_DAILY, UPSERT_MINUTE, ensure_partitions
 from db.repos.markets import bump_reference_version
 from domain.markets.bar_csv import BarRow
 from domain.markets.closing_files import ClosingRow, Rejection
@@ -91,53 +92,6 @@ async def _ensure_instruments(
     return {r.symbol: r.id for r in ids}, new
 
 
-_UPSERT_DAILY = text(
-    """
-    WITH incoming AS (
-        SELECT * FROM unnest(
-            CAST(:ids AS integer[]), CAST(:days AS date[]), CAST(:o AS numeric[]),
-            CAST(:h AS numeric[]), CAST(:l AS numeric[]), CAST(:c AS numeric[]),
-            CAST(:v AS bigint[]), CAST(:t AS numeric[]), CAST(:n AS integer[]),
-            CAST(:p AS numeric[])
-        ) AS r(instrument_id, day, open, high, low, close, volume, turnover, trades, prev_close)
-    )
-    INSERT INTO daily_bars AS b (instrument_id, day, open, high, low, close, volume, turnover,
-                                 trades, prev_close)
-    SELECT * FROM incoming
-    ON CONFLICT (instrument_id, day) DO UPDATE SET
-        open = EXCLUDED.open, high = EXCLUDED.high, low = EXCLUDED.low, close = EXCLUDED.close,
-        volume = EXCLUDED.volume, turnover = EXCLUDED.turnover, trades = EXCLUDED.trades,
-        prev_close = coalesce(EXCLUDED.prev_close, b.prev_close)
-    WHERE (b.open, b.high, b.low, b.close, b.volume, b.turnover, b.trades)
-          IS DISTINCT FROM (EXCLUDED.open, EXCLUDED.high, EXCLUDED.low, EXCLUDED.close,
-                            EXCLUDED.volume, EXCLUDED.turnover, EXCLUDED.trades)
-       OR (EXCLUDED.prev_close IS NOT NULL AND b.prev_close IS DISTINCT FROM EXCLUDED.prev_close)
-    RETURNING b.instrument_id, b.day AS key
-    """
-)
-
-_UPSERT_MINUTE = text(
-    """
-    WITH incoming AS (
-        SELECT * FROM unnest(
-            CAST(:ids AS integer[]), CAST(:ts AS timestamptz[]), CAST(:o AS numeric[]),
-            CAST(:h AS numeric[]), CAST(:l AS numeric[]), CAST(:c AS numeric[]),
-            CAST(:v AS bigint[]), CAST(:t AS numeric[]), CAST(:n AS integer[])
-        ) AS r(instrument_id, ts, open, high, low, close, volume, turnover, trades)
-    )
-    INSERT INTO minute_bars AS b (instrument_id, ts, open, high, low, close, volume, turnover,
-                                  trades)
-    SELECT * FROM incoming
-    ON CONFLICT (instrument_id, ts) DO UPDATE SET
-        open = EXCLUDED.open, high = EXCLUDED.high, low = EXCLUDED.low, close = EXCLUDED.close,
-        volume = EXCLUDED.volume, turnover = EXCLUDED.turnover, trades = EXCLUDED.trades
-    WHERE (b.open, b.high, b.low, b.close, b.volume, b.turnover, b.trades)
-          IS DISTINCT FROM (EXCLUDED.open, EXCLUDED.high, EXCLUDED.low, EXCLUDED.close,
-                            EXCLUDED.volume, EXCLUDED.turnover, EXCLUDED.trades)
-    RETURNING b.instrument_id, b.ts AS key
-    """
-)
-
 # Partitioned tables cannot return xmax, so new keys are told from those already stored.
 _EXISTING = {
     "daily_bars": text(
@@ -158,14 +112,6 @@ def estimated_turnover(high: Decimal, low: Decimal, close: Decimal, volume: int)
     return (volume * (high + low + close) / 3).quantize(Decimal("0.01"))
 
 
-async def _ensure_partitions(conn: AsyncConnection, table: str, days: Sequence[date]) -> None:
-    if days:
-        await conn.execute(
-            text("SELECT psx_ensure_partitions(CAST(:t AS regclass), :lo, :hi)"),
-            {"t": table, "lo": min(days), "hi": max(days)},
-        )
-
-
 async def _upsert(
     conn: AsyncConnection,
     summary: ImportSummary,
@@ -176,7 +122,7 @@ async def _upsert(
     """Run one chunk's upsert and count what it inserted, updated and left alone."""
     existing = await conn.execute(_EXISTING[table], {"ids": params["ids"], "keys": list(keys)})
     before = {(r.instrument_id, r.key) for r in existing}
-    statement = _UPSERT_DAILY if table == "daily_bars" else _UPSERT_MINUTE
+    statement = UPSERT_DAILY if table == "daily_bars" else UPSERT_MINUTE
     written = [(r.instrument_id, r.key) for r in await conn.execute(statement, params)]
     inserted = sum(1 for k in written if k not in before)
     summary.inserted += inserted
@@ -198,7 +144,7 @@ async def import_closing_rows(
         ids, summary.new_instruments = await _ensure_instruments(
             conn, [(r.symbol, r.name, r.sector_code) for r in rows], "PSX_CLOSING"
         )
-        await _ensure_partitions(conn, "daily_bars", [r.day for r in rows])
+        await ensure_partitions(conn, "daily_bars", [r.day for r in rows])
         for start in range(0, len(rows), CHUNK):
             chunk = rows[start : start + CHUNK]
             days = [r.day for r in chunk]
@@ -237,8 +183,8 @@ async def import_bar_rows(
         good = [r for r in rows if r.symbol in ids]
         daily = [r for r in good if r.minute is None]
         minute = [r for r in good if r.minute is not None]
-        await _ensure_partitions(conn, "daily_bars", [r.day for r in daily])
-        await _ensure_partitions(conn, "minute_bars", [r.day for r in minute])
+        await ensure_partitions(conn, "daily_bars", [r.day for r in daily])
+        await ensure_partitions(conn, "minute_bars", [r.day for r in minute])
         for batch, is_daily in ((daily, True), (minute, False)):
             for start in range(0, len(batch), CHUNK):
                 chunk = batch[start : start + CHUNK]

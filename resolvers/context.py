@@ -11,6 +11,7 @@ from db.cache import QuoteStore
 from db.engine import Database
 from db.reference import RangeCache, ReferenceCache
 from resolvers.loaders import Loaders, make_loaders
+from subscriptions.hub import Hub
 
 
 def utc_now() -> datetime:
@@ -29,6 +30,7 @@ class Services:
     max_candles: int = 10_000
     clock: Callable[[], datetime] = utc_now
     halted: Callable[[], bool] = lambda: False
+    hub: Hub | None = None
 
 
 @dataclass(slots=True)

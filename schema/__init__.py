@@ -12,7 +12,9 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 
 from schema.errors import ErrorExtension, MaskedErrorExtension
+from schema.execution import SharedEventExecutor
 from schema.markets.queries import MarketQueries
+from schema.markets.subscriptions import MarketSubscriptions
 from schema.scalars import SCALARS
 
 
@@ -21,11 +23,18 @@ class Query(MarketQueries):
     pass
 
 
+@strawberry.type(description="Follow the market live (over WebSocket).")
+class Subscription(MarketSubscriptions):
+    pass
+
+
 def build_schema(*, production: bool = False, introspection: bool = True) -> strawberry.Schema:
     """The schema with the extensions for an environment."""
     extra: list[type[SchemaExtension]] = [] if introspection else [DisableIntrospection]
     return strawberry.Schema(
         query=Query,
+        subscription=Subscription,
+        execution_context_class=SharedEventExecutor,
         config=StrawberryConfig(disable_field_suggestions=production, scalar_map=SCALARS),
         extensions=[
             MaskedErrorExtension if production else ErrorExtension,
@@ -39,4 +48,4 @@ def build_schema(*, production: bool = False, introspection: bool = True) -> str
 
 schema = build_schema()
 
-__all__ = ["Query", "build_schema", "schema"]
+__all__ = ["Query", "Subscription", "build_schema", "schema"]

@@ -71,3 +71,65 @@ class Candle:
         if self.volume <= 0:
             return None
         return self.turnover / self.volume
+
+
+def minute_of(instant: datetime) -> datetime:
+    """The start of the minute holding the instant (PKT is a whole-hour offset from UTC)."""
+    return instant.replace(second=0, microsecond=0)
+
+
+def trade_bar(ts: datetime, price: Decimal, volume: int) -> Candle:
+    """A bar holding one trade."""
+    return Candle(ts, price, price, price, price, volume, price * volume, 1)
+
+
+def merge(bar: Candle, later: Candle) -> Candle:
+    """Two consecutive bars as one, stamped with the earlier bar's open."""
+    return Candle(
+        ts=bar.ts,
+        open=bar.open,
+        high=max(bar.high, later.high),
+        low=min(bar.low, later.low),
+        close=later.close,
+        volume=bar.volume + later.volume,
+        turnover=bar.turnover + later.turnover,
+        trades=bar.trades + later.trades,
+    )
+
+
+def bucket_start(ts: datetime, minutes: int, session_open: datetime) -> datetime:
+    """The open of the intraday candle holding `ts`, aligned to the session's open."""
+    width = timedelta(minutes=minutes)
+    return session_open + ((ts - session_open) // width) * width
+
+
+class MinuteBars:
+    """Rolls trades into 1-minute bars per symbol: one forming bar each, closed on the minute."""
+
+    def __init__(self) -> None:
+        self._forming: dict[str, Candle] = {}
+
+    def add(
+        self, symbol: str, at: datetime, price: Decimal, volume: int
+    ) -> tuple[Candle, Candle | None]:
+        """Apply a trade; returns the symbol's forming bar and the bar it closed, if any."""
+        minute = minute_of(at)
+        trade = trade_bar(minute, price, volume)
+        current = self._forming.get(symbol)
+        if current is None or current.ts != minute:
+            self._forming[symbol] = trade
+            return trade, current
+        merged = merge(current, trade)
+        self._forming[symbol] = merged
+        return merged, None
+
+    def close_before(self, minute: datetime) -> list[tuple[str, Candle]]:
+        """Close every forming bar that opened before `minute` (no trade came to close it)."""
+        done = [(s, b) for s, b in self._forming.items() if b.ts < minute]
+        for symbol, _ in done:
+            del self._forming[symbol]
+        return done
+
+    def forming(self) -> list[tuple[str, Candle]]:
+        """The bars still open."""
+        return list(self._forming.items())

@@ -14,7 +14,9 @@ from domain.markets.prices import circuit_limits
 class QuoteState:
     """What the quote store keeps per symbol: the session so far and the book's top.
 
-    `version` grows by one on every change, so caches can tell a stale answer.
+    `version` grows by one on every change, so caches can tell a stale answer; `seq` is the
+    feed's sequence number of the last trade applied (duplicates and replays are told by it);
+    `published_at` is the wall-clock instant the ingester stored and published it.
     """
 
     symbol: str
@@ -32,6 +34,8 @@ class QuoteState:
     ask: Decimal | None = None
     bid_size: int | None = None
     ask_size: int | None = None
+    seq: int = 0
+    published_at: datetime | None = None
 
     @property
     def change(self) -> Decimal:
@@ -97,6 +101,10 @@ class QuoteState:
             ask=dec("ask"),
             bid_size=data.get("bid_size"),
             ask_size=data.get("ask_size"),
+            seq=int(data.get("seq", 0)),
+            published_at=None
+            if (p := data.get("published_at")) is None
+            else datetime.fromisoformat(p),
         )
 
     def bumped(self, version: int) -> QuoteState:
