@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
@@ -30,7 +31,12 @@ from domain.markets.sessions import PKT
 from domain.markets.simulation import SimulationSettings
 from resolvers.context import Services, utc_now
 from schema import build_schema
-from subscriptions.feeds.simulator import SimulatedClock, SimulatorFeed, simulation_start
+from subscriptions.feeds.simulator import (
+    PRE_OPEN_LEAD,
+    SimulatedClock,
+    SimulatorFeed,
+    simulation_start,
+)
 from subscriptions.hub import Hub
 from subscriptions.ingest import Ingester
 from subscriptions.live import LiveMarket, make_backend, quote_resync
@@ -89,7 +95,9 @@ async def build_services(settings: Settings, options: StartOptions) -> Services:
     )
 
 
-async def simulator_clock(services: Services, speed: float) -> SimulatedClock:
+async def simulator_clock(
+    services: Services, speed: float, *, lead: timedelta = PRE_OPEN_LEAD
+) -> SimulatedClock:
     """A simulated clock starting now in a live session, else at the next session."""
     ref = await services.reference.get()
     stored = await services.quotes.get_many([i.symbol for i in ref.instruments])
@@ -101,11 +109,12 @@ async def simulator_clock(services: Services, speed: float) -> SimulatedClock:
         first_day=today - timedelta(days=1),
         last_day=today + timedelta(days=14),
     )
-    return SimulatedClock(simulation_start(real_now, last.astimezone(PKT), sessions), speed=speed)
+    start = simulation_start(real_now, last.astimezone(PKT), sessions, lead=lead)
+    return SimulatedClock(start, speed=speed)
 
 
 async def start_live(
-    settings: Settings, services: Services, feed_name: str
+    settings: Settings, services: Services, feed_name: str, *, flat: bool = False
 ) -> tuple[Services, LiveMarket]:
     """Connect the hub and, when asked, run a feed in-process; the services then tell time by
     the feed's clock (the simulator's, in a demo)."""
@@ -116,16 +125,19 @@ async def start_live(
         return services, live
     if feed_name != "simulator":
         raise ValueError(f"unknown feed {feed_name!r}: expected simulator or none")
-    sim_clock = await simulator_clock(services, settings.feed_speed)
+    # A load test wants trades at once, not a pre-open first.
+    lead = timedelta(0) if flat else PRE_OPEN_LEAD
+    sim_clock = await simulator_clock(services, settings.feed_speed, lead=lead)
     ingester = Ingester(
         engine=services.database.primary,
         store=services.quotes,
         hub=services.hub,
         clock=sim_clock.now,
     )
-    feed = SimulatorFeed(
-        sim_clock, settings=SimulationSettings(trades_per_second=settings.feed_rate)
-    )
+    simulation = SimulationSettings(trades_per_second=settings.feed_rate)
+    if flat:
+        simulation = replace(simulation, seasonality=False, shocks_per_session=0.0)
+    feed = SimulatorFeed(sim_clock, settings=simulation)
     await live.run_feed(feed, ingester)
     log.info("simulator feed running from %s (speed %.1fx)", sim_clock.now(), settings.feed_speed)
     clocked = replace(
@@ -195,6 +207,11 @@ def create_app(
         if owned:
             built = await build_services(settings, options)
             app.state.services, app.state.live = await start_live(settings, built, options.feed)
+            # What start-up made lives as long as the process: keep it out of the collector's
+            # sweeps, and collect less often, so a busy fan-out is not paused by full GCs.
+            gc.collect()
+            gc.freeze()
+            gc.set_threshold(20_000, 20, 50)
         try:
             yield
         finally:

@@ -156,18 +156,22 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
     import uvicorn
 
     from api.app import StartOptions, create_app
+    from api.server import GracefulServer
 
     feed = "none" if args.no_feed else (args.feed or settings.feed)
     options = StartOptions(migrate=not args.no_migrate, seed_if_empty=not args.no_seed, feed=feed)
     settings = replace(settings, feed_speed=args.speed or settings.feed_speed)
     app = create_app(settings, options=options)
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
         host=args.host or settings.host,
         port=args.port or settings.port,
         log_level="info",
         timeout_graceful_shutdown=10,
+        # Compressing each small quote message per subscriber cost 10% of a busy server's CPU.
+        ws_per_message_deflate=False,
     )
+    GracefulServer(config, app, drain_seconds=settings.drain_seconds).run()
 
 
 async def _ingest(settings: Settings, args: argparse.Namespace) -> None:
@@ -184,7 +188,7 @@ async def _ingest(settings: Settings, args: argparse.Namespace) -> None:
         feed_rate=args.rate or settings.feed_rate,
     )
     services = await build_services(settings, StartOptions(seed_if_empty=False, feed=args.feed))
-    services, live = await start_live(settings, services, args.feed)
+    services, live = await start_live(settings, services, args.feed, flat=args.flat)
     console.print(f"[green]feed {args.feed} running[/green]; Ctrl+C to stop")
     try:
         await live.wait_feed()
@@ -221,6 +225,11 @@ def parser() -> argparse.ArgumentParser:
     ingest.add_argument("--feed", choices=["simulator"], default="simulator")
     ingest.add_argument("--speed", type=float, default=None, help="simulated-time speed-up")
     ingest.add_argument("--rate", type=float, default=None, help="simulated trades per second")
+    ingest.add_argument(
+        "--flat",
+        action="store_true",
+        help="a constant trade rate and no market shocks (load tests)",
+    )
     sub.add_parser("migrate", help="upgrade the database schema")
     seed = sub.add_parser("seed", help="load the demo data set (replaces market data)")
     seed.add_argument("--demo", action="store_true", help="the simulated demo universe")

@@ -14,11 +14,16 @@ from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 
 from api.settings import Settings
+from api.websockets import LegacyWSHandler, TextWebSocketAdapter, TransportWSHandler
 from resolvers.context import Context, Services, make_context
 
 
 class GraphQLApp(GraphQL[Context, None]):
     """GraphQL over HTTP and WebSocket with a per-request `Context`."""
+
+    websocket_adapter_class = TextWebSocketAdapter
+    graphql_transport_ws_handler_class = TransportWSHandler
+    graphql_ws_handler_class = LegacyWSHandler
 
     def __init__(
         self, schema: strawberry.Schema, *, graphiql: bool, settings: Settings | None = None

@@ -31,7 +31,7 @@ class Settings:
     PSX_DATA_DIR, PSX_ENV, PSX_HOST, PSX_PORT, PSX_GRAPHIQL, PSX_INTROSPECTION,
     PSX_DEMO_SEED, PSX_AUTO_SEED, PSX_MAX_CANDLES, PSX_DB_POOL_SIZE, PSX_FEED (simulator |
     none; `serve` runs it in-process), PSX_FEED_SPEED, PSX_FEED_RATE (simulated trades per
-    second), PSX_WS_INIT_TIMEOUT, PSX_WS_MAX_SUBSCRIPTIONS, PSX_WS_STUCK_AFTER.
+    second), PSX_WS_INIT_TIMEOUT, PSX_WS_MAX_SUBSCRIPTIONS, PSX_WS_STUCK_AFTER, PSX_DRAIN_SECONDS.
     """
 
     database_url: str | None = None
@@ -53,6 +53,7 @@ class Settings:
     ws_init_timeout: float = 3.0
     ws_max_subscriptions: int = 20
     ws_stuck_after: float = 10.0
+    drain_seconds: float = 0.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -80,6 +81,7 @@ class Settings:
             ws_init_timeout=float(e.get("PSX_WS_INIT_TIMEOUT", "3")),
             ws_max_subscriptions=int(e.get("PSX_WS_MAX_SUBSCRIPTIONS", "20")),
             ws_stuck_after=float(e.get("PSX_WS_STUCK_AFTER", "10")),
+            drain_seconds=float(e.get("PSX_DRAIN_SECONDS", "0")),
         )
 
     @property

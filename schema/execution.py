@@ -16,8 +16,10 @@ common.
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from typing import Any, TypeVar
 
+import orjson
 from graphql import ExecutionResult, FieldNode, VariableNode, print_ast
 from graphql.language import Visitor, visit
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
@@ -73,7 +75,12 @@ class SharedEventExecutor(StrawberryGraphQLCoreExecutionContext):
         return self._share_key
 
     def build_per_event_executor(self, payload: Any) -> Any:
-        self._key()  # once per subscription, inherited by every per-event copy
+        key = self._key()  # once per subscription, inherited by every per-event copy
+        memo: dict[str, asyncio.Future[Any]] | None = getattr(payload, _MEMO, None)
+        if memo is not None:
+            found = memo.get(key)
+            if found is not None and found.done():
+                return _Done(found.result())  # another subscriber already ran it: no copy
         return super().build_per_event_executor(payload)
 
     def execute_operation(self, serially: bool | None = None) -> Any:
@@ -83,20 +90,66 @@ class SharedEventExecutor(StrawberryGraphQLCoreExecutionContext):
             return super().execute_operation(serially)
         key = self._key()
         found = by_key.get(key)
-        if found is None:
-            found = asyncio.ensure_future(self._execute(serially))
-            by_key[key] = found
-        return _result(found)
-
-    async def _execute(self, serially: bool | None) -> Any:
+        if found is not None:
+            return found.result() if found.done() else _result(found)
         SharedEventExecutor.executions += 1
         result = super().execute_operation(serially)
         if self.is_awaitable(result):
-            return await result
+            # Resolvers that await: later subscribers wait for this one's result.
+            task = asyncio.ensure_future(_finish(result))
+            by_key[key] = task
+            return _result(task)
+        # Plain fields (the usual case) finish at once: the result is shared from here on.
+        done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        done.set_result(result)
+        by_key[key] = done
+        _remember(result)
         return result
 
 
+async def _finish(pending: Any) -> Any:
+    result = await pending
+    _remember(result)
+    return result
+
+
+def _remember(result: Any) -> None:
+    if isinstance(result, ExecutionResult) and result.data is not None and not result.errors:
+        _remember_encoding(result.data)
+
+
+class _Done:
+    """A per-event executor stand-in whose result is already known."""
+
+    __slots__ = ("result",)
+
+    def __init__(self, result: ExecutionResult) -> None:
+        self.result = result
+
+    def execute_operation(self, serially: bool | None = None) -> ExecutionResult:  # noqa: ARG002
+        return self.result
+
+
 async def _result(found: asyncio.Future[Any]) -> ExecutionResult:
-    # Each subscriber gets its own result object around the shared data.
-    shared: ExecutionResult = await asyncio.shield(found)
-    return ExecutionResult(data=shared.data, errors=shared.errors)
+    result: ExecutionResult = await asyncio.shield(found)
+    return result
+
+
+# The JSON text of shared results' data, so each WebSocket send is a string join, not an
+# encoding. Keyed by id(data) with the data held, so an id cannot be reused while cached.
+_ENCODED: OrderedDict[int, tuple[object, str]] = OrderedDict()
+_ENCODED_MAX = 4096
+
+
+def _remember_encoding(data: object) -> None:
+    _ENCODED[id(data)] = (data, orjson.dumps(data).decode())
+    if len(_ENCODED) > _ENCODED_MAX:
+        _ENCODED.popitem(last=False)
+
+
+def encoded_data(data: object) -> str | None:
+    """The JSON text of a shared result's `data`, when it is one."""
+    found = _ENCODED.get(id(data))
+    if found is None or found[0] is not data:
+        return None
+    return found[1]

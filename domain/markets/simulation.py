@@ -34,6 +34,7 @@ class SimulationSettings:
     shocks_per_session: float = 0.05
     shock_size: float = 0.065
     shock_minutes: float = 8.0
+    seasonality: bool = True  # False: a flat rate all session (load tests)
 
 
 @dataclass(slots=True)
@@ -83,7 +84,9 @@ class SimulatedMarket:
         for symbol in quotes:
             noise = self.rng.gauss(0.0, scale * 0.8)
             self._fair[symbol] += self._beta[symbol] * market + noise
-        rate = self.settings.trades_per_second * intraday_seasonality(now, session)
+        rate = self.settings.trades_per_second
+        if self.settings.seasonality:
+            rate *= intraday_seasonality(now, session)
         count = _poisson(self.rng, rate * seconds)
         symbols: Sequence[str] = list(weights)
         chosen = self.rng.choices(symbols, weights=list(weights.values()), k=count)

@@ -122,6 +122,12 @@ class Quote:
     low52w: float = strawberry.field(description="Lowest price over the last 52 weeks.")
     market_cap: float = strawberry.field(description="Last price × shares outstanding (PKR).")
     updated_at: datetime = strawberry.field(description="When the quote last changed (UTC).")
+    published_at: datetime | None = strawberry.field(
+        description=(
+            "When the server published this quote (wall clock, UTC): compare it with your clock "
+            "to see the delivery delay. Null for quotes loaded from end-of-day data."
+        )
+    )
     data_source: DataSource = strawberry.field(description="Where the quote comes from.")
     instrument: Instrument = strawberry.field(description="The quoted instrument.")
 
@@ -154,6 +160,7 @@ class Quote:
             low52w=float(q.low52w),
             market_cap=float(q.market_cap),
             updated_at=s.updated_at,
+            published_at=s.published_at,
             data_source=q.instrument.data_source,
             instrument=Instrument.from_domain(q.instrument, ref),
         )

@@ -58,7 +58,11 @@ class SimulatedClock:
 
 
 def simulation_start(
-    real_now: datetime, last_day_with_data: datetime, sessions: Sequence[TradingSession]
+    real_now: datetime,
+    last_day_with_data: datetime,
+    sessions: Sequence[TradingSession],
+    *,
+    lead: timedelta = PRE_OPEN_LEAD,
 ) -> datetime:
     """Where simulated time starts: now inside a live session after the data, else the next
     session after the data (a little before its open, to show the pre-open)."""
@@ -69,7 +73,7 @@ def simulation_start(
     first = ahead[0]
     if first.pre_open_at <= real_now:
         return real_now
-    return max(real_now, first.open_at - PRE_OPEN_LEAD)
+    return max(real_now, first.open_at - lead)
 
 
 class SimulatorFeed:
@@ -82,7 +86,7 @@ class SimulatorFeed:
         clock: SimulatedClock,
         *,
         seed: int | None = None,
-        step: float = 0.1,
+        step: float = 0.02,
         settings: SimulationSettings | None = None,
     ) -> None:
         self.clock = clock

@@ -164,6 +164,7 @@ async def receive(ws: ClientConnection, within: float = 5.0) -> dict[str, Any]:
     """The next message, decoded; pings are answered and skipped."""
     while True:
         raw = await asyncio.wait_for(ws.recv(), within)
+        assert isinstance(raw, str), "graphql-ws clients in browsers need text frames"
         message: dict[str, Any] = orjson.loads(raw)
         if message.get("type") == "ping":
             await ws.send(orjson.dumps({"type": "pong"}).decode())
