@@ -117,3 +117,6 @@ class GraphQLClient:
 def gql(client: httpx.AsyncClient) -> GraphQLClient:
     """Run a GraphQL document against the app."""
     return GraphQLClient(client)
+
+
+pytest_plugins = ["tests.fixtures.redis_server"]

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from websockets.asyncio.client import ClientConnection
 
 from api.app import create_app
+from api.server import GracefulServer
 from api.settings import Environment, Settings
 from db.cache import MemoryQuoteStore
 from db.engine import Database, make_engine
@@ -83,6 +84,7 @@ class LiveServer:
     hub: Hub
     ingester: Ingester
     clock: ManualClock
+    server: GracefulServer
     seq: int = 0
 
     async def trade(self, symbol: str, price: str, volume: int = 100, *, after: float = 1) -> None:
@@ -108,7 +110,11 @@ class LiveServer:
 
 @contextlib.asynccontextmanager
 async def serve_live(
-    engine: AsyncEngine, *, hub: Hub | None = None, settings: Settings | None = None
+    engine: AsyncEngine,
+    *,
+    hub: Hub | None = None,
+    settings: Settings | None = None,
+    drain_seconds: float = 0.0,
 ) -> AsyncIterator[LiveServer]:
     """Start hub, ingester and uvicorn; stop them all afterwards."""
     clock = ManualClock(FRIDAY_10AM)
@@ -137,16 +143,22 @@ async def serve_live(
     )
     app = create_app(settings, services=services)
     port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="off",
+        ws_per_message_deflate=False,
     )
+    server = GracefulServer(config, app, drain_seconds=drain_seconds)
     task = asyncio.create_task(server.serve())
     for _ in range(1000):
         if server.started:
             break
         await asyncio.sleep(0.01)
     try:
-        yield LiveServer(f"ws://127.0.0.1:{port}/graphql", services, hub, ingester, clock)
+        yield LiveServer(f"ws://127.0.0.1:{port}/graphql", services, hub, ingester, clock, server)
     finally:
         server.should_exit = True
         await task

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
+import httpx
 import orjson
 import pytest
+import websockets
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 from websockets.exceptions import ConnectionClosed
 
 from domain.markets.sessions import PKT
 from domain.markets.ticks import Tick, TickRejection
 from schema.execution import SharedEventExecutor
-from tests.e2e.conftest import LiveServer, init, receive, subscribe
+from tests.e2e.conftest import LiveServer, init, receive, serve_live, subscribe
 
 QUOTES = """
 subscription Quotes($symbols: [String!]!) {
@@ -86,6 +91,16 @@ async def closed_with(ws: object, within: float = 5.0) -> int:
         await asyncio.wait_for(ws.recv(), within)  # type: ignore[attr-defined]
     assert closed.value.rcvd is not None
     return closed.value.rcvd.code
+
+
+async def drained_until_closed(ws: Any) -> int:
+    """Read what is buffered until the close frame; its code."""
+    while True:
+        try:
+            await asyncio.wait_for(ws.recv(), 10)
+        except ConnectionClosed as closed:
+            assert closed.rcvd is not None
+            return closed.rcvd.code
 
 
 async def test_subscribe_before_connection_init_closes_4401(live: LiveServer) -> None:
@@ -291,3 +306,77 @@ async def test_bars_are_flushed_once_even_when_written_again(live: LiveServer) -
         ("11:01", Decimal(up(price, 2)), 100),
     ]
     assert daily == 1
+
+
+async def test_shutdown_fails_readiness_first_then_closes_sockets_1012(
+    live_engine: AsyncEngine,
+) -> None:
+    async with serve_live(live_engine, drain_seconds=2.0) as server:
+        base = server.url.replace("ws://", "http://").removesuffix("/graphql")
+        async with server.connect() as ws, httpx.AsyncClient(base_url=base) as http:
+            await init(ws)
+            await subscribe(ws, "q", QUOTES, {"symbols": ["OGDC"]})
+            await server.wait_subscribers(1)
+            assert (await http.get("/readyz")).status_code == 200
+            server.server.should_exit = True
+            statuses = []
+            for _ in range(8):
+                await asyncio.sleep(0.05)
+                statuses.append((await http.get("/readyz")).status_code)
+            assert statuses[-1] == 503  # the load balancer sees it while sockets stay open
+            assert ws.state.name == "OPEN"
+            assert await closed_with(ws, within=5) == 1012  # clients retry elsewhere
+
+
+async def test_a_client_that_stops_reading_is_conflated_then_disconnected_1013(
+    live_engine: AsyncEngine,
+) -> None:
+    # Large messages (about 3 kB), so the slow client's socket buffers fill quickly.
+    details = " ".join(f"i{n}: instrument {{ name sector {{ code name }} }}" for n in range(12))
+    wide = QUOTES.replace("updatedAt }", f"updatedAt {details} }}")
+    async with serve_live(live_engine) as server:  # stuck_after is 2 s here
+        price = server.last("OGDC")
+        tiny = socket.socket()
+        tiny.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        tiny.connect(("127.0.0.1", int(server.url.split(":")[2].split("/")[0])))
+        fast_got = 0
+
+        async def keep_up(ws: Any) -> None:
+            nonlocal fast_got
+            while True:
+                await receive(ws, within=30)
+                fast_got += 1
+
+        async with (
+            websockets.connect(
+                server.url, sock=tiny, subprotocols=["graphql-transport-ws"]
+            ) as slow,  # type: ignore[list-item]
+            server.connect() as fast,
+        ):
+            for ws in (slow, fast):
+                await init(ws)
+                await subscribe(ws, "q", wide, {"symbols": ["OGDC"]})
+            await server.wait_subscribers(2)
+            reader = asyncio.create_task(keep_up(fast))
+            slow.transport.pause_reading()  # the client stops reading: its TCP window fills
+            sent = 0
+            for batch in range(1000):
+                ticks = []
+                for i in range(4):  # bursts within the mailbox depth
+                    server.seq += 1
+                    server.clock.at += timedelta(milliseconds=1)
+                    step = Decimal("0.01") * ((batch + i) % 5)
+                    ticks.append(Tick("OGDC", price + step, 100, server.clock.at, server.seq))
+                await server.ingester.ingest(ticks)
+                sent += len(ticks)
+                for _ in range(2000):  # a client that keeps up: it has read what was sent
+                    if fast_got == sent:
+                        break
+                    await asyncio.sleep(0.001)
+            reader.cancel()
+            assert fast_got == sent  # the client that keeps up misses nothing
+            assert server.hub.stats.conflated > 0  # the stuck one got the latest, not a backlog
+            await asyncio.sleep(3)  # past stuck_after
+            assert server.hub.stats.stuck_disconnects >= 1
+            slow.transport.resume_reading()
+            assert await drained_until_closed(slow) == 1013

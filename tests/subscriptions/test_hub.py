@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
-import socket
-import subprocess
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 
 import orjson
 import pytest
-from redis.asyncio import Redis
 
 from subscriptions.backends import MemoryBackend, ResilientRedisBackend
 from subscriptions.hub import Hub, SharedEvent
+from tests.fixtures.redis_server import RedisProcess
 
 
 async def next_event(box: AsyncIterator[SharedEvent], within: float = 5.0) -> SharedEvent:
@@ -105,69 +101,6 @@ async def test_a_stuck_subscriber_is_told_to_go_and_its_stream_ends(hub: Hub) ->
         # the pending event is still delivered, then the stream ends
         assert [e.data async for e in box] == [{}]
     assert hub.stats.stuck_disconnects >= 1
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class RedisProcess:
-    """A redis-server of the test's own, on a port of its own, that can be restarted."""
-
-    def __init__(self, tmp: Path) -> None:
-        self.port = free_port()
-        self.tmp = tmp
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        binary = shutil.which("redis-server")
-        assert binary, "redis-server is on every python-svc machine"
-        self.proc = subprocess.Popen(  # noqa: S603 - our own binary and arguments
-            [
-                binary,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.tmp),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-
-    async def wait_ready(self) -> None:
-        client = Redis(port=self.port)
-        try:
-            for _ in range(100):
-                try:
-                    await client.ping()
-                    return
-                except Exception:
-                    await asyncio.sleep(0.05)
-            raise AssertionError("redis did not start")
-        finally:
-            await client.aclose()
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.terminate()
-            self.proc.wait(5)
-            self.proc = None
-
-
-@pytest.fixture
-def redis_process(tmp_path: Path) -> Iterator[RedisProcess]:
-    r = RedisProcess(tmp_path)
-    r.start()
-    yield r
-    r.stop()
 
 
 async def test_subscribers_resume_after_redis_restarts_with_the_latest_state(
