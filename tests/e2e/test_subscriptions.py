@@ -99,8 +99,10 @@ async def drained_until_closed(ws: Any) -> int:
         try:
             await asyncio.wait_for(ws.recv(), 10)
         except ConnectionClosed as closed:
-            assert closed.rcvd is not None
-            return closed.rcvd.code
+            frame = closed.rcvd
+            break
+    assert frame is not None
+    return frame.code
 
 
 async def test_subscribe_before_connection_init_closes_4401(live: LiveServer) -> None:
