@@ -6,7 +6,7 @@ import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import text
@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Route, WebSocketRoute
 
 from api.graphql import GraphQLApp
+from api.live import start_live
 from api.metrics import render_metrics
 from api.response_cache import ResponseCache
 from api.settings import Settings
@@ -24,21 +25,12 @@ from db.engine import make_database
 from db.migrate import migrate
 from db.quotes import prime_quotes
 from db.reference import RangeCache, ReferenceCache
-from db.repos import markets as repo
 from db.seed import has_market_data, seed_demo
 from domain.markets.charts import trading_day_of
 from domain.markets.sessions import PKT
-from domain.markets.simulation import SimulationSettings
 from resolvers.context import Services, utc_now
 from schema import build_schema
-from subscriptions.feeds.simulator import (
-    PRE_OPEN_LEAD,
-    SimulatedClock,
-    SimulatorFeed,
-    simulation_start,
-)
 from subscriptions.hub import Hub
-from subscriptions.ingest import Ingester
 from subscriptions.live import LiveMarket, make_backend, quote_resync
 
 log = logging.getLogger(__name__)
@@ -93,60 +85,6 @@ async def build_services(settings: Settings, options: StartOptions) -> Services:
         max_candles=settings.max_candles,
         hub=hub,
     )
-
-
-async def simulator_clock(
-    services: Services, speed: float, *, lead: timedelta = PRE_OPEN_LEAD
-) -> SimulatedClock:
-    """A simulated clock starting now in a live session, else at the next session."""
-    ref = await services.reference.get()
-    stored = await services.quotes.get_many([i.symbol for i in ref.instruments])
-    last = max((q.updated_at for q in stored if q is not None), default=utc_now())
-    real_now = utc_now()
-    today = trading_day_of(max(real_now, last))
-    sessions = await repo.sessions_between(
-        services.database.read,
-        first_day=today - timedelta(days=1),
-        last_day=today + timedelta(days=14),
-    )
-    start = simulation_start(real_now, last.astimezone(PKT), sessions, lead=lead)
-    return SimulatedClock(start, speed=speed)
-
-
-async def start_live(
-    settings: Settings, services: Services, feed_name: str, *, flat: bool = False
-) -> tuple[Services, LiveMarket]:
-    """Connect the hub and, when asked, run a feed in-process; the services then tell time by
-    the feed's clock (the simulator's, in a demo)."""
-    assert services.hub is not None  # noqa: S101 - build_services made one
-    live = LiveMarket(services.hub)
-    await live.start()
-    if feed_name == "none":
-        return services, live
-    if feed_name != "simulator":
-        raise ValueError(f"unknown feed {feed_name!r}: expected simulator or none")
-    # A load test wants trades at once, not a pre-open first.
-    lead = timedelta(0) if flat else PRE_OPEN_LEAD
-    sim_clock = await simulator_clock(services, settings.feed_speed, lead=lead)
-    ingester = Ingester(
-        engine=services.database.primary,
-        store=services.quotes,
-        hub=services.hub,
-        clock=sim_clock.now,
-    )
-    simulation = SimulationSettings(trades_per_second=settings.feed_rate)
-    if flat:
-        simulation = replace(simulation, seasonality=False, shocks_per_session=0.0)
-    feed = SimulatorFeed(sim_clock, settings=simulation)
-    await live.run_feed(feed, ingester)
-    log.info("simulator feed running from %s (speed %.1fx)", sim_clock.now(), settings.feed_speed)
-    clocked = replace(
-        services,
-        clock=sim_clock.now,
-        halted=ingester.halted,
-        ranges=RangeCache(services.database.read, today=lambda: trading_day_of(sim_clock.now())),
-    )
-    return clocked, live
 
 
 async def healthz(_request: Request) -> JSONResponse:
@@ -206,7 +144,9 @@ def create_app(
         app.state.draining = False
         if owned:
             built = await build_services(settings, options)
-            app.state.services, app.state.live = await start_live(settings, built, options.feed)
+            app.state.services, app.state.live = await start_live(
+                settings, built, options.feed, replay_file=settings.replay_file
+            )
             # What start-up made lives as long as the process: keep it out of the collector's
             # sweeps, and collect less often, so a busy fan-out is not paused by full GCs.
             gc.collect()

@@ -160,7 +160,11 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
 
     feed = "none" if args.no_feed else (args.feed or settings.feed)
     options = StartOptions(migrate=not args.no_migrate, seed_if_empty=not args.no_seed, feed=feed)
-    settings = replace(settings, feed_speed=args.speed or settings.feed_speed)
+    settings = replace(
+        settings,
+        feed_speed=args.speed or settings.feed_speed,
+        replay_file=args.file or settings.replay_file,
+    )
     app = create_app(settings, options=options)
     config = uvicorn.Config(
         app,
@@ -175,7 +179,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
 
 
 async def _ingest(settings: Settings, args: argparse.Namespace) -> None:
-    from api.app import StartOptions, build_services, start_live
+    from api.app import StartOptions, build_services
+    from api.live import start_live
 
     if not settings.redis_url:
         console.print(
@@ -188,7 +193,9 @@ async def _ingest(settings: Settings, args: argparse.Namespace) -> None:
         feed_rate=args.rate or settings.feed_rate,
     )
     services = await build_services(settings, StartOptions(seed_if_empty=False, feed=args.feed))
-    services, live = await start_live(settings, services, args.feed, flat=args.flat)
+    services, live = await start_live(
+        settings, services, args.feed, flat=args.flat, replay_file=args.file or settings.replay_file
+    )
     console.print(f"[green]feed {args.feed} running[/green]; Ctrl+C to stop")
     try:
         await live.wait_feed()
@@ -217,12 +224,17 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--no-migrate", action="store_true", help="do not run migrations")
     serve.add_argument("--no-seed", action="store_true", help="do not seed an empty database")
     serve.add_argument(
-        "--feed", choices=["simulator", "none"], default=None, help="in-process feed (PSX_FEED)"
+        "--feed",
+        choices=["simulator", "replay", "none"],
+        default=None,
+        help="in-process feed (PSX_FEED)",
     )
+    serve.add_argument("--file", type=Path, default=None, help="the replay feed's file")
     serve.add_argument("--no-feed", action="store_true", help="run no feed in this process")
     serve.add_argument("--speed", type=float, default=None, help="simulated-time speed-up")
     ingest = sub.add_parser("ingest", help="run a feed as its own process (publishes via Redis)")
-    ingest.add_argument("--feed", choices=["simulator"], default="simulator")
+    ingest.add_argument("--feed", choices=["simulator", "replay"], default="simulator")
+    ingest.add_argument("--file", type=Path, default=None, help="replay: ticks or 1-minute bars")
     ingest.add_argument("--speed", type=float, default=None, help="simulated-time speed-up")
     ingest.add_argument("--rate", type=float, default=None, help="simulated trades per second")
     ingest.add_argument(

@@ -29,9 +29,10 @@ class Settings:
 
     Environment variables (all optional): DATABASE_URL, DATABASE_READ_URL, REDIS_URL,
     PSX_DATA_DIR, PSX_ENV, PSX_HOST, PSX_PORT, PSX_GRAPHIQL, PSX_INTROSPECTION,
-    PSX_DEMO_SEED, PSX_AUTO_SEED, PSX_MAX_CANDLES, PSX_DB_POOL_SIZE, PSX_FEED (simulator |
-    none; `serve` runs it in-process), PSX_FEED_SPEED, PSX_FEED_RATE (simulated trades per
-    second), PSX_WS_INIT_TIMEOUT, PSX_WS_MAX_SUBSCRIPTIONS, PSX_WS_STUCK_AFTER, PSX_DRAIN_SECONDS.
+    PSX_DEMO_SEED, PSX_AUTO_SEED, PSX_MAX_CANDLES, PSX_DB_POOL_SIZE, PSX_FEED (simulator,
+    replay or none; `serve` runs it in-process), PSX_FEED_SPEED, PSX_FEED_RATE (simulated
+    trades per second), PSX_REPLAY_FILE, PSX_WS_INIT_TIMEOUT, PSX_WS_MAX_SUBSCRIPTIONS,
+    PSX_WS_STUCK_AFTER, PSX_DRAIN_SECONDS.
     """
 
     database_url: str | None = None
@@ -54,6 +55,7 @@ class Settings:
     ws_max_subscriptions: int = 20
     ws_stuck_after: float = 10.0
     drain_seconds: float = 0.0
+    replay_file: Path | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -82,6 +84,7 @@ class Settings:
             ws_max_subscriptions=int(e.get("PSX_WS_MAX_SUBSCRIPTIONS", "20")),
             ws_stuck_after=float(e.get("PSX_WS_STUCK_AFTER", "10")),
             drain_seconds=float(e.get("PSX_DRAIN_SECONDS", "0")),
+            replay_file=Path(e["PSX_REPLAY_FILE"]) if e.get("PSX_REPLAY_FILE") else None,
         )
 
     @property

@@ -108,6 +108,15 @@ class LiveServer:
         return websockets.connect(self.url, subprotocols=[protocol])  # type: ignore[list-item]
 
 
+async def forget_live_bars(engine: AsyncEngine) -> None:
+    """Delete the bars earlier tests' ingesters wrote after the demo data."""
+    async with engine.begin() as conn:
+        for table in ("minute_bars", "index_minute_bars"):
+            await conn.execute(text(f"DELETE FROM {table} WHERE ts >= :t"), {"t": DEMO_END_CLOSE})
+        for table in ("daily_bars", "index_daily_bars"):
+            await conn.execute(text(f"DELETE FROM {table} WHERE day > :d"), {"d": DEMO_END})
+
+
 @contextlib.asynccontextmanager
 async def serve_live(
     engine: AsyncEngine,
@@ -118,11 +127,7 @@ async def serve_live(
 ) -> AsyncIterator[LiveServer]:
     """Start hub, ingester and uvicorn; stop them all afterwards."""
     clock = ManualClock(FRIDAY_10AM)
-    async with engine.begin() as conn:  # forget what earlier tests' ingesters wrote
-        for table in ("minute_bars", "index_minute_bars"):
-            await conn.execute(text(f"DELETE FROM {table} WHERE ts >= :t"), {"t": DEMO_END_CLOSE})
-        for table in ("daily_bars", "index_daily_bars"):
-            await conn.execute(text(f"DELETE FROM {table} WHERE day > :d"), {"d": DEMO_END})
+    await forget_live_bars(engine)
     store = MemoryQuoteStore()
     await prime_quotes(engine, store, force=True)
     hub = hub or Hub(MemoryBackend(), resync=quote_resync(store), stuck_after=2.0)
