@@ -6,7 +6,7 @@ import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import text
@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Route, WebSocketRoute
 
 from api.graphql import GraphQLApp
+from api.keys import keyset_from_settings
 from api.live import start_live
 from api.metrics import render_metrics
 from api.response_cache import ResponseCache
@@ -25,10 +26,11 @@ from db.engine import make_database
 from db.migrate import migrate
 from db.quotes import prime_quotes
 from db.reference import RangeCache, ReferenceCache
+from db.security import make_security_stores
 from db.seed import has_market_data, seed_demo
 from domain.markets.charts import trading_day_of
 from domain.markets.sessions import PKT
-from resolvers.context import Services, utc_now
+from resolvers.context import Services, ephemeral_security, utc_now
 from schema import build_schema
 from subscriptions.hub import Hub
 from subscriptions.live import LiveMarket, make_backend, quote_resync
@@ -77,6 +79,15 @@ async def build_services(settings: Settings, options: StartOptions) -> Services:
         stuck_after=settings.ws_stuck_after,
     )
     clock: Callable[[], datetime] = utc_now
+    keys = keyset_from_settings(settings)
+    if keys is None and settings.production:
+        raise RuntimeError("production needs PSX_JWT_KEYS or PSX_JWT_SECRET")
+    if keys is None:
+        log.warning("no JWT key configured: using a random one; tokens end with this process")
+    denylist, limiter = make_security_stores(settings.redis_url)
+    security = replace(ephemeral_security(), denylist=denylist, limiter=limiter)
+    if keys is not None:
+        security = replace(security, keys=keys)
     return Services(
         database=database,
         quotes=quotes,
@@ -84,6 +95,7 @@ async def build_services(settings: Settings, options: StartOptions) -> Services:
         ranges=RangeCache(database.read, today=lambda: trading_day_of(clock())),
         max_candles=settings.max_candles,
         hub=hub,
+        security=security,
     )
 
 

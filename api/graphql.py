@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 import orjson
 import strawberry
@@ -11,11 +11,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
+from strawberry.types.unset import UNSET, UnsetType
 
 from api.settings import Settings
 from api.websockets import LegacyWSHandler, TextWebSocketAdapter, TransportWSHandler
-from resolvers.context import Context, Services, make_context
+from domain.accounts.users import Client
+from domain.errors import DomainError, ErrorCode
+from resolvers.accounts import authenticate
+from resolvers.context import Context, Principal, Services, make_context
 
 
 class GraphQLApp(GraphQL[Context, None]):
@@ -45,12 +50,42 @@ class GraphQLApp(GraphQL[Context, None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
-        """A fresh context (and loaders) for each operation."""
+        """A fresh context (and loaders) for each operation, with the caller's identity.
+
+        A WebSocket's context lives as long as the connection; its user is set from the
+        `connection_init` payload by `on_ws_connect`.
+        """
         services: Services = request.app.state.services
-        context = make_context(services, request=request, response=response)
+        client = Client(
+            ip=request.client.host if request.client else None,
+            user_agent=request.headers.get("user-agent"),
+        )
+        user, error = None, None
+        header = request.headers.get("authorization")
+        if header and isinstance(request, Request):
+            user, error = await _principal(services, header)
+        context = make_context(
+            services, request=request, response=response, user=user, auth_error=error, client=client
+        )
         # The response cache reads what the answer was built from after execution.
         request.scope.setdefault("state", {})["psx_context"] = context
         return context
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """Authenticate a WebSocket from `connection_init`'s payload; a bad token closes 4403.
+
+        The token goes in `authorization` (`Bearer …`) or `token`; without one the connection
+        is anonymous (public market data only).
+        """
+        params = context.connection_params if isinstance(context.connection_params, dict) else {}
+        raw = params.get("authorization") or params.get("Authorization") or params.get("token")
+        if raw:
+            header = raw if " " in str(raw) else f"Bearer {raw}"
+            user, error = await _principal(context.services, str(header))
+            if error is not None:
+                raise ConnectionRejectionError({"message": error.message})
+            context.user = user
+        return cast("UnsetType", UNSET)
 
     def encode_json(self, data: object) -> bytes:
         """orjson: several times faster than the standard library on large results."""
@@ -59,3 +94,16 @@ class GraphQLApp(GraphQL[Context, None]):
     def decode_json(self, data: str | bytes) -> Any:
         """orjson for request bodies too."""
         return orjson.loads(data)
+
+
+async def _principal(
+    services: Services, header: str
+) -> tuple[Principal | None, DomainError | None]:
+    """The user of an `Authorization` header, or the reason it is refused."""
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None, DomainError(ErrorCode.INVALID_TOKEN, "Invalid token: use `Bearer <token>`.")
+    try:
+        return await authenticate(services.security, token.strip(), services.security.now()), None
+    except DomainError as err:
+        return None, err

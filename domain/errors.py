@@ -16,9 +16,16 @@ class ErrorCode(enum.StrEnum):
     UNKNOWN_SYMBOL = "UNKNOWN_SYMBOL"
     UNKNOWN_INDEX = "UNKNOWN_INDEX"
     UNSUPPORTED = "UNSUPPORTED"
+    WEAK_PASSWORD = "WEAK_PASSWORD"  # noqa: S105 - an error code
+    EMAIL_TAKEN = "EMAIL_TAKEN"
+    INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
+    INVALID_TOKEN = "INVALID_TOKEN"  # noqa: S105 - an error code
+    RATE_LIMITED = "RATE_LIMITED"
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: context managers (contextlib, SQLAlchemy's transactions) set `__traceback__` on
+# the exceptions that cross them, which a frozen dataclass refuses.
+@dataclass(eq=False)
 class DomainError(Exception):
     """A rule the request broke: `field` is the camelCase argument or input path."""
 

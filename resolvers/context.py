@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import secrets
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -10,6 +13,11 @@ from typing import Any
 from db.cache import QuoteStore
 from db.engine import Database
 from db.reference import RangeCache, ReferenceCache
+from db.security import AttemptLimiter, Denylist, MemoryDenylist, MemoryLimiter
+from domain.accounts.roles import Role
+from domain.accounts.tokens import KeySet, SigningKey
+from domain.accounts.users import Client
+from domain.errors import DomainError
 from resolvers.loaders import Loaders, make_loaders
 from subscriptions.hub import Hub
 
@@ -17,6 +25,37 @@ from subscriptions.hub import Hub
 def utc_now() -> datetime:
     """The current instant; replaced in tests that pin the clock."""
     return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Security:
+    """Keys and shared state of authentication.
+
+    `hashing` bounds concurrent password hashes (each takes ~19 MiB and tens of ms of CPU).
+    """
+
+    keys: KeySet
+    denylist: Denylist
+    limiter: AttemptLimiter
+    hashing: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(2))
+    # Tokens live in real time, never in a simulator's market time.
+    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+
+
+def ephemeral_security() -> Security:
+    """A random signing key and in-process stores: tokens die with the process (development)."""
+    key = SigningKey("dev-" + secrets.token_hex(4), "HS256", secret=secrets.token_bytes(32))
+    return Security(KeySet({key.kid: key}, key.kid), MemoryDenylist(), MemoryLimiter())
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The signed-in user of a request, from a verified access token."""
+
+    user_id: uuid.UUID
+    role: Role
+    jti: str
+    expires_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +70,7 @@ class Services:
     clock: Callable[[], datetime] = utc_now
     halted: Callable[[], bool] = lambda: False
     hub: Hub | None = None
+    security: Security = field(default_factory=ephemeral_security)
 
 
 @dataclass(slots=True)
@@ -53,11 +93,22 @@ class Context:
     loaders: Loaders
     request: Any = None
     response: Any = None
-    user: Any = None
+    user: Principal | None = None
+    auth_error: DomainError | None = None
+    client: Client = field(default_factory=Client)
     cache: CacheScope = field(default_factory=CacheScope)
+    connection_params: Any = None  # a WebSocket's connection_init payload
 
 
-def make_context(services: Services, request: Any = None, response: Any = None) -> Context:
+def make_context(
+    services: Services,
+    request: Any = None,
+    response: Any = None,
+    *,
+    user: Principal | None = None,
+    auth_error: DomainError | None = None,
+    client: Client | None = None,
+) -> Context:
     """A fresh context with loaders of its own (loaders never outlive a request)."""
     scope = CacheScope()
     return Context(
@@ -65,5 +116,8 @@ def make_context(services: Services, request: Any = None, response: Any = None) 
         loaders=make_loaders(services, scope.quote_versions),
         request=request,
         response=response,
+        user=user,
+        auth_error=auth_error,
+        client=client or Client(),
         cache=scope,
     )

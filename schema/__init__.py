@@ -11,6 +11,8 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 
+from schema.accounts.mutations import AccountMutations
+from schema.accounts.queries import AccountQueries
 from schema.errors import ErrorExtension, MaskedErrorExtension
 from schema.execution import SharedEventExecutor
 from schema.markets.queries import MarketQueries
@@ -18,8 +20,13 @@ from schema.markets.subscriptions import MarketSubscriptions
 from schema.scalars import SCALARS
 
 
-@strawberry.type(description="Read the market.")
-class Query(MarketQueries):
+@strawberry.type(description="Read the market and your account.")
+class Query(MarketQueries, AccountQueries):
+    pass
+
+
+@strawberry.type(description="Change your account.")
+class Mutation(AccountMutations):
     pass
 
 
@@ -33,6 +40,7 @@ def build_schema(*, production: bool = False, introspection: bool = True) -> str
     extra: list[type[SchemaExtension]] = [] if introspection else [DisableIntrospection]
     return strawberry.Schema(
         query=Query,
+        mutation=Mutation,
         subscription=Subscription,
         execution_context_class=SharedEventExecutor,
         config=StrawberryConfig(disable_field_suggestions=production, scalar_map=SCALARS),
@@ -48,4 +56,4 @@ def build_schema(*, production: bool = False, introspection: bool = True) -> str
 
 schema = build_schema()
 
-__all__ = ["Query", "Subscription", "build_schema", "schema"]
+__all__ = ["Mutation", "Query", "Subscription", "build_schema", "schema"]

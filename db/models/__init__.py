@@ -1,6 +1,6 @@
 """SQLAlchemy models; importing this package registers every table on `Base.metadata`."""
 
-from db.models import markets
+from db.models import accounts, markets
 from db.models.base import Base
 
-__all__ = ["Base", "markets"]
+__all__ = ["Base", "accounts", "markets"]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from datetime import timedelta
+import uuid
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -16,6 +17,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from websockets.exceptions import ConnectionClosed
 
+from domain.accounts.roles import Role
+from domain.accounts.tokens import TokenType, issue
 from domain.markets.sessions import PKT
 from domain.markets.ticks import Tick, TickRejection
 from schema.execution import SharedEventExecutor
@@ -382,3 +385,26 @@ async def test_a_client_that_stops_reading_is_conflated_then_disconnected_1013(
             assert server.hub.stats.stuck_disconnects >= 1
             slow.transport.resume_reading()
             assert await drained_until_closed(slow) == 1013
+
+
+async def test_a_bad_token_in_connection_init_closes_4403(live: LiveServer) -> None:
+    async with live.connect() as ws:
+        payload = {"authorization": "Bearer not-a-token"}
+        await ws.send(orjson.dumps({"type": "connection_init", "payload": payload}).decode())
+        assert await closed_with(ws) == 4403
+
+
+async def test_a_valid_token_in_connection_init_is_accepted(live: LiveServer) -> None:
+    token, _ = issue(
+        live.services.security.keys,
+        subject=str(uuid.uuid4()),
+        role=Role.PREMIUM,
+        typ=TokenType.ACCESS,
+        now=datetime.now(UTC),
+        ttl=timedelta(minutes=15),
+    )
+    async with live.connect() as ws:
+        await ws.send(
+            orjson.dumps({"type": "connection_init", "payload": {"token": token}}).decode()
+        )
+        assert (await receive(ws))["type"] == "connection_ack"

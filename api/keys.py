@@ -1,0 +1,55 @@
+"""Signing keys from configuration (never from a token's header).
+
+PSX_JWT_KEYS holds a key set as JSON:
+`{"current": "2026-11", "keys": {"2026-11": {"alg": "HS256", "secret": "<base64, 32+ bytes>"},
+"2026-05": {"alg": "EdDSA", "private": "<PEM>", "public": "<PEM>"}}}`; tokens are signed with
+`current` and verified with any listed key, so keys rotate by adding the new one as current and
+dropping the old one after the longest token lifetime. PSX_JWT_SECRET is the one-key shorthand
+(base64 of at least 32 random bytes).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+import orjson
+
+from api.settings import Settings
+from domain.accounts.tokens import KeySet, SigningKey
+
+
+def _secret(value: str) -> bytes:
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ValueError("JWT secrets are base64 (e.g. `openssl rand -base64 32`)") from exc
+
+
+def _key(kid: str, spec: dict[str, Any]) -> SigningKey:
+    return SigningKey(
+        kid=kid,
+        algorithm=str(spec.get("alg", "HS256")),
+        secret=_secret(spec["secret"]) if "secret" in spec else b"",
+        private=str(spec.get("private", "")),
+        public=str(spec.get("public", "")),
+    )
+
+
+def keyset_from_settings(settings: Settings) -> KeySet | None:
+    """The configured key set, or None when none is configured.
+
+    Raises:
+        ValueError: for a malformed configuration (weak key, unknown algorithm...).
+    """
+    if settings.jwt_keys:
+        doc = orjson.loads(settings.jwt_keys)
+        keys = {kid: _key(kid, spec) for kid, spec in doc["keys"].items()}
+        if doc["current"] not in keys:
+            raise ValueError("PSX_JWT_KEYS: `current` must name one of `keys`")
+        return KeySet(keys, doc["current"])
+    if settings.jwt_secret:
+        key = SigningKey("default", "HS256", secret=_secret(settings.jwt_secret))
+        return KeySet({key.kid: key}, key.kid)
+    return None

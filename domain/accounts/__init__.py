@@ -1,0 +1,1 @@
+"""Accounts: roles and entitlements, password rules, token claims."""

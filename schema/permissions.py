@@ -1,0 +1,34 @@
+"""Permission classes: who may resolve a field.
+
+A refused field is a top-level error with `extensions.code` UNAUTHENTICATED (no valid token)
+or FORBIDDEN (a role that may not); the resolver, and so its side effect, never runs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graphql import GraphQLError
+from strawberry.permission import BasePermission
+
+from schema.context import Info
+
+
+def unauthenticated(message: str) -> GraphQLError:
+    """The error of a field that needs a signed-in user."""
+    return GraphQLError(message, extensions={"code": "UNAUTHENTICATED"})
+
+
+class IsAuthenticated(BasePermission):
+    """A valid access token came with the request."""
+
+    message = "Sign in to use this field."
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:  # noqa: ARG002
+        """True for a signed-in user; raises with the token's problem otherwise."""
+        ctx = info.context
+        if ctx.auth_error is not None:
+            raise unauthenticated(ctx.auth_error.message)
+        if ctx.user is None:
+            raise unauthenticated(self.message)
+        return True

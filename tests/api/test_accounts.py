@@ -1,0 +1,273 @@
+"""Accounts through the GraphQL API: registration, sign-in, token rotation, token checks."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from api.app import create_app
+from api.settings import Environment, Settings
+from domain.accounts.roles import Role
+from domain.accounts.tokens import ACCESS_TTL, KeySet, TokenType, issue
+from resolvers.context import Services, ephemeral_security
+
+REGISTER = """
+mutation R($input: RegisterInput!) {
+  register(input: $input) {
+    tokens { accessToken refreshToken tokenType user { id email displayName role } }
+    errors { field message code }
+  }
+}
+"""
+LOGIN = """
+mutation L($email: String!, $password: String!) {
+  login(email: $email, password: $password) {
+    tokens { accessToken refreshToken user { email } }
+    errors { field message code }
+  }
+}
+"""
+REFRESH = """
+mutation F($t: String!) {
+  refreshToken(refreshToken: $t) { tokens { accessToken refreshToken } errors { field message code } }
+}
+"""
+LOGOUT = """
+mutation O($t: String!, $all: Boolean!) {
+  logout(refreshToken: $t, allSessions: $all) { revokedSessions errors { code } }
+}
+"""
+ME = "{ me { email displayName role } }"
+PASSWORD = "correct horse battery staple"
+
+
+class Api:
+    """A client of an app with security state of its own (fresh limits, fresh keys)."""
+
+    def __init__(self, http: httpx.AsyncClient, services: Services) -> None:
+        self.http = http
+        self.services = services
+
+    async def __call__(
+        self, query: str, variables: dict[str, Any] | None = None, *, token: str | None = None
+    ) -> Any:
+        headers = {"authorization": f"Bearer {token}"} if token else {}
+        response = await self.http.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
+        return response.json()
+
+    async def register(self, email: str, password: str = PASSWORD) -> dict[str, Any]:
+        body = await self(
+            REGISTER,
+            {"input": {"email": email, "password": password, "displayName": " Ayesha  K "}},
+        )
+        result: dict[str, Any] = body["data"]["register"]
+        return result
+
+
+@pytest.fixture
+async def api(services: Services) -> AsyncIterator[Api]:
+    own = replace(services, security=ephemeral_security())
+    app = create_app(Settings(environment=Environment.TEST), services=own)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        yield Api(http, own)
+
+
+def unique_email() -> str:
+    return f"Trader.{uuid.uuid4().hex[:10]}@Example.PK"
+
+
+async def test_register_signs_the_new_account_in(api: Api) -> None:
+    email = unique_email()
+    result = await api.register(email)
+    assert result["errors"] == []
+    tokens = result["tokens"]
+    assert tokens["tokenType"] == "Bearer"
+    assert tokens["user"]["displayName"] == "Ayesha K"
+    assert tokens["user"]["role"] == "USER"
+    me = await api(ME, token=tokens["accessToken"])
+    assert me == {"data": {"me": {"email": email, "displayName": "Ayesha K", "role": "USER"}}}
+
+
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [
+        ("short", "Use at least 8 characters."),
+        ("password123", "This password is too common or too easy to guess; choose another."),
+        ("aaaaaaaaaaaa", "This password is too common or too easy to guess; choose another."),
+    ],
+)
+async def test_weak_passwords_are_refused_naming_the_field(
+    api: Api, password: str, message: str
+) -> None:
+    result = await api.register(unique_email(), password)
+    assert result == {
+        "tokens": None,
+        "errors": [{"field": "input.password", "message": message, "code": "WEAK_PASSWORD"}],
+    }
+
+
+async def test_long_passwords_are_welcome_and_not_truncated(api: Api) -> None:
+    email = unique_email()
+    long = "x7#" * 40  # 120 characters
+    assert (await api.register(email, long))["errors"] == []
+    truncated = await api(LOGIN, {"email": email, "password": long[:72]})
+    assert truncated["data"]["login"]["errors"][0]["code"] == "INVALID_CREDENTIALS"
+    assert (await api(LOGIN, {"email": email, "password": long}))["data"]["login"]["errors"] == []
+
+
+async def test_an_email_registers_once_whatever_its_case(api: Api) -> None:
+    email = unique_email()
+    await api.register(email)
+    again = await api.register("  " + email.upper() + " ")
+    assert again == {
+        "tokens": None,
+        "errors": [
+            {
+                "field": "input.email",
+                "message": "An account with this email already exists.",
+                "code": "EMAIL_TAKEN",
+            }
+        ],
+    }
+
+
+async def test_login_failure_never_tells_whether_the_email_exists(api: Api) -> None:
+    email = unique_email()
+    await api.register(email)
+    wrong = await api.http.post(
+        "/graphql", json={"query": LOGIN, "variables": {"email": email, "password": "nope" * 3}}
+    )
+    unknown = await api.http.post(
+        "/graphql",
+        json={"query": LOGIN, "variables": {"email": unique_email(), "password": "nope" * 3}},
+    )
+    assert wrong.status_code == unknown.status_code == 200
+    assert wrong.content == unknown.content
+    assert orjson.loads(wrong.content)["data"]["login"]["errors"] == [
+        {
+            "field": None,
+            "message": "Login failed: invalid email or password.",
+            "code": "INVALID_CREDENTIALS",
+        }
+    ]
+
+
+async def test_a_refresh_token_works_once_and_its_reuse_revokes_the_family(api: Api) -> None:
+    first = (await api.register(unique_email()))["tokens"]
+    second = (await api(REFRESH, {"t": first["refreshToken"]}))["data"]["refreshToken"]
+    assert second["errors"] == []
+    assert second["tokens"]["refreshToken"] != first["refreshToken"]
+
+    reuse = (await api(REFRESH, {"t": first["refreshToken"]}))["data"]["refreshToken"]
+    assert reuse["tokens"] is None
+    assert reuse["errors"] == [
+        {
+            "field": "refreshToken",
+            "message": "Invalid refresh token: sign in again.",
+            "code": "INVALID_TOKEN",
+        }
+    ]
+    # the legitimate holder's newer token died with the family
+    after = (await api(REFRESH, {"t": second["tokens"]["refreshToken"]}))["data"]["refreshToken"]
+    assert after["errors"][0]["code"] == "INVALID_TOKEN"
+    log = await api("{ auditLog { kind } }", token=second["tokens"]["accessToken"])
+    kinds = [e["kind"] for e in log["data"]["auditLog"]]
+    assert kinds[:1] == ["REFRESH_REUSED"]
+    assert kinds.count("REGISTER") == 1
+
+
+async def test_logout_revokes_the_session_and_the_access_token(api: Api) -> None:
+    tokens = (await api.register(unique_email()))["tokens"]
+    out = await api(
+        LOGOUT, {"t": tokens["refreshToken"], "all": False}, token=tokens["accessToken"]
+    )
+    assert out["data"]["logout"] == {"revokedSessions": 1, "errors": []}
+    me = await api(ME, token=tokens["accessToken"])
+    assert me["data"] is None
+    assert me["errors"][0]["message"] == "Invalid token: revoked."
+    assert me["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    again = (await api(REFRESH, {"t": tokens["refreshToken"]}))["data"]["refreshToken"]
+    assert again["errors"][0]["code"] == "INVALID_TOKEN"
+
+
+def _token(keys: KeySet, *, typ: TokenType = TokenType.ACCESS, now: datetime | None = None) -> str:
+    token, _ = issue(
+        keys,
+        subject=str(uuid.uuid4()),
+        role=Role.USER,
+        typ=typ,
+        now=now or datetime.now(UTC),
+        ttl=ACCESS_TTL,
+    )
+    return token
+
+
+def _b64(data: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps(data)).rstrip(b"=").decode()
+
+
+async def test_bad_access_tokens_are_refused_with_the_reason(api: Api) -> None:
+    keys = api.services.security.keys
+    good = _token(keys)
+    header, payload, signature = good.split(".")
+    claims = orjson.loads(base64.urlsafe_b64decode(payload + "=="))
+    none_alg = f"{_b64({'alg': 'none', 'typ': 'at+jwt', 'kid': keys.current})}.{payload}."
+    tampered = f"{header}.{_b64({**claims, 'role': 'ADMIN'})}.{signature}"
+    cases = {
+        "Invalid token: expired.": _token(keys, now=datetime.now(UTC) - timedelta(hours=1)),
+        "Invalid token: bad signature or claims.": tampered,
+        "Invalid token: wrong audience.": _token(replace(keys, audience="someone-else")),
+        "Invalid token: unexpected algorithm.": none_alg,
+        "Invalid token: wrong token type.": _token(keys, typ=TokenType.TWO_FACTOR),
+        "Invalid token: unknown key.": _token(ephemeral_security().keys),
+        "Invalid token: malformed.": "not-a-jwt",
+    }
+    for message, token in cases.items():
+        body = await api(ME, token=token)
+        assert body["data"] is None, message
+        assert [(e["message"], e["extensions"]["code"]) for e in body["errors"]] == [
+            (message, "UNAUTHENTICATED")
+        ]
+    anonymous = await api(ME)
+    assert anonymous["errors"][0]["message"] == "Sign in to use this field."
+
+
+async def test_aliased_logins_in_one_document_are_limited_per_account(api: Api) -> None:
+    email = unique_email()
+    await api.register(email)
+    fields = " ".join(
+        f'a{i}: login(email: "{email}", password: "wrong password {i}") {{ errors {{ code }} }}'
+        for i in range(20)
+    )
+    body = await api(f"mutation {{ {fields} }}")
+    codes = [body["data"][f"a{i}"]["errors"][0]["code"] for i in range(20)]
+    assert codes.count("INVALID_CREDENTIALS") == 10
+    assert codes.count("RATE_LIMITED") == 10
+    # the right password is refused too until the window passes
+    late = await api(LOGIN, {"email": email, "password": PASSWORD})
+    assert late["data"]["login"]["errors"][0]["code"] == "RATE_LIMITED"
+
+
+async def test_the_audit_log_is_append_only(engine: AsyncEngine) -> None:
+    async with engine.begin() as conn:
+        await conn.execute(text("INSERT INTO audit_events (kind) VALUES ('LOGOUT')"))
+    with pytest.raises(DBAPIError, match="append-only"):
+        async with engine.begin() as conn:
+            await conn.execute(text("UPDATE audit_events SET kind = 'REGISTER'"))
+    with pytest.raises(DBAPIError, match="append-only"):
+        async with engine.begin() as conn:
+            await conn.execute(text("DELETE FROM audit_events"))
