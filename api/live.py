@@ -20,6 +20,7 @@ from domain.markets.replay import onto_days, parse_replay
 from domain.markets.sessions import PKT, TradingSession
 from domain.markets.simulation import SimulationSettings
 from resolvers.context import Services, utc_now
+from subscriptions.alerts import AlertEngine
 from subscriptions.feeds import Feed
 from subscriptions.feeds.replay import ReplayFeed
 from subscriptions.feeds.simulator import (
@@ -114,8 +115,13 @@ async def start_live(
         if flat:
             simulation = replace(simulation, seasonality=False, shocks_per_session=0.0)
         feed = SimulatorFeed(clock, settings=simulation)
+    alert_engine = AlertEngine(services.database.primary, services.hub)
     ingester = Ingester(
-        engine=services.database.primary, store=services.quotes, hub=services.hub, clock=clock.now
+        engine=services.database.primary,
+        store=services.quotes,
+        hub=services.hub,
+        clock=clock.now,
+        on_trades=alert_engine.on_trades,
     )
     await live.run_feed(feed, ingester)
     log.info("%s feed running from %s (speed %.1fx)", feed.name, clock.now(), settings.feed_speed)

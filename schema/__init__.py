@@ -13,6 +13,7 @@ from strawberry.schema.config import StrawberryConfig
 
 from schema.accounts.mutations import AccountMutations
 from schema.accounts.queries import AccountQueries
+from schema.alerts.operations import AlertMutations, AlertQueries, AlertSubscriptions
 from schema.errors import ErrorExtension, MaskedErrorExtension
 from schema.execution import SharedEventExecutor
 from schema.markets.queries import MarketQueries
@@ -21,17 +22,17 @@ from schema.scalars import SCALARS
 
 
 @strawberry.type(description="Read the market and your account.")
-class Query(MarketQueries, AccountQueries):
+class Query(MarketQueries, AccountQueries, AlertQueries):
     pass
 
 
 @strawberry.type(description="Change your account.")
-class Mutation(AccountMutations):
+class Mutation(AccountMutations, AlertMutations):
     pass
 
 
 @strawberry.type(description="Follow the market live (over WebSocket).")
-class Subscription(MarketSubscriptions):
+class Subscription(MarketSubscriptions, AlertSubscriptions):
     pass
 
 

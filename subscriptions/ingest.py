@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import logging
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -40,6 +40,8 @@ from subscriptions import channels
 from subscriptions.hub import Hub
 
 log = logging.getLogger(__name__)
+
+TradesHook = Callable[[Sequence[tuple[QuoteState | None, QuoteState]]], Awaitable[object]]
 
 LEVEL = Decimal("0.01")
 
@@ -102,12 +104,14 @@ class Ingester:
         hub: Hub,
         clock: Callable[[], datetime],
         flush_every: float = 2.0,
+        on_trades: TradesHook | None = None,
     ) -> None:
         self._engine = engine
         self._store = store
         self._hub = hub
         self._clock = clock
         self._flush_every = flush_every
+        self._on_trades = on_trades
         self.reference: ReferenceData | None = None
         self.states: dict[str, QuoteState] = {}
         self.sessions: list[TradingSession] = []
@@ -169,6 +173,7 @@ class Ingester:
             self.halts.new_day()
         changed: dict[str, QuoteState] = {}
         trades: list[QuoteState] = []  # every accepted trade's quote, in order
+        pairs: list[tuple[QuoteState | None, QuoteState]] = []  # (before, after) per trade
         closed_now: dict[str, list[Candle]] = {}
         for tick in ticks:
             state = changed.get(tick.symbol) or self.states.get(tick.symbol)
@@ -179,6 +184,7 @@ class Ingester:
             assert state is not None  # noqa: S101 - check_tick refuses unknown symbols
             changed[tick.symbol] = apply_tick(state, tick)
             trades.append(changed[tick.symbol])
+            pairs.append((state, changed[tick.symbol]))
             _, closed = self._bars.add(tick.symbol, tick.at, tick.price, tick.volume)
             if closed is not None:
                 self._closed.append((tick.symbol, closed))
@@ -206,6 +212,11 @@ class Ingester:
         messages.extend(self._index_messages(set(changed), now, published))
         messages.extend(self._status_messages(now))
         await self._publish(messages)
+        if self._on_trades is not None:
+            try:
+                await self._on_trades(pairs)
+            except Exception:  # an alert failure must not stop the market data
+                log.exception("alert evaluation failed")
         return latest
 
     def _index_messages(

@@ -1,6 +1,6 @@
 """SQLAlchemy models; importing this package registers every table on `Base.metadata`."""
 
-from db.models import accounts, markets
+from db.models import accounts, alerts, markets
 from db.models.base import Base
 
-__all__ = ["Base", "accounts", "markets"]
+__all__ = ["Base", "accounts", "alerts", "markets"]

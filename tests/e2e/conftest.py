@@ -37,6 +37,7 @@ from db.seed import seed_demo
 from domain.markets.sessions import PKT
 from domain.markets.ticks import Tick
 from resolvers.context import Services
+from subscriptions.alerts import AlertEngine
 from subscriptions.backends import MemoryBackend
 from subscriptions.hub import Hub
 from subscriptions.ingest import Ingester
@@ -132,7 +133,15 @@ async def serve_live(
     await prime_quotes(engine, store, force=True)
     hub = hub or Hub(MemoryBackend(), resync=quote_resync(store), stuck_after=2.0)
     await hub.start()
-    ingester = Ingester(engine=engine, store=store, hub=hub, clock=clock.now, flush_every=3600)
+    alert_engine = AlertEngine(engine, hub, check_every=0)
+    ingester = Ingester(
+        engine=engine,
+        store=store,
+        hub=hub,
+        clock=clock.now,
+        flush_every=3600,
+        on_trades=alert_engine.on_trades,
+    )
     await ingester.start()
     services = Services(
         database=Database(primary=engine, read=engine),

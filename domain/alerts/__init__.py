@@ -1,0 +1,1 @@
+"""Price alerts: conditions, their evaluation on each trade, and the indicators they use."""
