@@ -98,6 +98,7 @@ class Context:
     client: Client = field(default_factory=Client)
     cache: CacheScope = field(default_factory=CacheScope)
     connection_params: Any = None  # a WebSocket's connection_init payload
+    streams: int = 0  # live subscriptions open on this (WebSocket) context
 
 
 def make_context(

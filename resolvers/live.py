@@ -11,13 +11,14 @@ through the connection's cached loaders.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from functools import partial
 from typing import Any, Generic, TypeVar
 
 from db.repos import markets as repo
+from domain.accounts.roles import ANONYMOUS, ENTITLEMENTS, Entitlements
 from domain.errors import DomainError, ErrorCode
 from domain.markets.bars import Candle, Interval, bucket_start, merge
 from domain.markets.charts import trading_day_of
@@ -32,8 +33,6 @@ from subscriptions.hub import Hub, Mailbox, SharedEvent
 from subscriptions.ingest import candle_from_json
 
 T = TypeVar("T")
-
-MAX_SYMBOLS = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,11 +61,33 @@ class CandleUpdate:
     closed: bool
 
 
+def _plan(ctx: Context) -> Entitlements:
+    return ENTITLEMENTS[ctx.user.role] if ctx.user is not None else ANONYMOUS
+
+
 def _hub(ctx: Context) -> Hub:
+    """The hub, once the connection may open one more stream under its plan."""
     hub = ctx.services.hub
     if hub is None:
         raise DomainError(ErrorCode.UNSUPPORTED, "Live data is not enabled on this server.")
+    cap = _plan(ctx).max_subscriptions
+    if ctx.streams >= cap:
+        raise DomainError(
+            ErrorCode.TOO_LARGE, f"Your plan allows {cap} live subscriptions per connection."
+        )
     return hub
+
+
+@contextlib.asynccontextmanager
+async def _following(ctx: Context, hub: Hub, names: Iterable[str]) -> AsyncIterator[Mailbox]:
+    """Subscribe to channels for the stream's life, counting it against the connection."""
+    ctx.streams += 1
+    try:
+        async with hub.subscribe(names) as box:
+            _watch_stuck(ctx, box)
+            yield box
+    finally:
+        ctx.streams -= 1
 
 
 def _watch_stuck(ctx: Context, box: Mailbox) -> None:
@@ -87,9 +108,10 @@ async def _symbols(ctx: Context, symbols: Sequence[str], field: str) -> list[str
     wanted = list(dict.fromkeys(s.strip().upper() for s in symbols))
     if not wanted:
         raise DomainError(ErrorCode.INVALID, "Give at least one symbol.", field)
-    if len(wanted) > MAX_SYMBOLS:
+    cap = _plan(ctx).max_subscription_symbols
+    if len(wanted) > cap:
         raise DomainError(
-            ErrorCode.TOO_LARGE, f"At most {MAX_SYMBOLS} symbols per subscription.", field
+            ErrorCode.TOO_LARGE, f"Your plan allows {cap} symbols per subscription.", field
         )
     ref = await ctx.services.reference.get()
     unknown = [s for s in wanted if s not in ref.instrument_by_symbol]
@@ -119,8 +141,7 @@ async def quote_stream(ctx: Context, symbols: Sequence[str]) -> AsyncIterator[Li
 
 
 async def _quotes(ctx: Context, hub: Hub, wanted: list[str]) -> AsyncIterator[Live[Quote]]:
-    async with hub.subscribe(channels.quotes(s) for s in wanted) as box:
-        _watch_stuck(ctx, box)
+    async with _following(ctx, hub, [channels.quotes(s) for s in wanted]) as box:
         async for event in box:
             quote: Quote = await event.view("quote", partial(_quote, ctx, event.data))
             yield Live(event, quote)
@@ -151,8 +172,7 @@ async def _indices(ctx: Context, hub: Hub, wanted: list[str]) -> AsyncIterator[L
         assert view is not None  # noqa: S101 - codes were checked before subscribing
         return view
 
-    async with hub.subscribe(channels.indices(c) for c in wanted) as box:
-        _watch_stuck(ctx, box)
+    async with _following(ctx, hub, [channels.indices(c) for c in wanted]) as box:
         async for event in box:
             view: IndexView = await event.view("index", partial(build, event))
             yield Live(event, view)
@@ -164,8 +184,7 @@ async def status_stream(ctx: Context) -> AsyncIterator[MarketStatus]:
 
 
 async def _statuses(ctx: Context, hub: Hub) -> AsyncIterator[MarketStatus]:
-    async with hub.subscribe([channels.MARKET_STATUS]) as box:
-        _watch_stuck(ctx, box)
+    async with _following(ctx, hub, [channels.MARKET_STATUS]) as box:
         last = await markets.market_status(make_context(ctx.services))
         yield last
         async for _event in box:
@@ -223,8 +242,7 @@ async def candle_stream(
 
 
 async def _daily(ctx: Context, hub: Hub, sym: str) -> AsyncIterator[CandleUpdate]:
-    async with hub.subscribe([channels.quotes(sym)]) as box:
-        _watch_stuck(ctx, box)
+    async with _following(ctx, hub, [channels.quotes(sym)]) as box:
         async for event in box:
             yield _daily_update(QuoteState.from_json(event.data), Interval.D1)
 
@@ -243,8 +261,7 @@ async def _intraday(
 
     sessions = await sessions_around(ctx.services.clock())
     bucket: _Bucket | None = None
-    async with hub.subscribe([channels.candles(sym)]) as box:
-        _watch_stuck(ctx, box)
+    async with _following(ctx, hub, [channels.candles(sym)]) as box:
         async for event in box:
             bars = [candle_from_json(b) for b in event.data["closed"]]
             bars.append(candle_from_json(event.data["bar"]))

@@ -53,7 +53,10 @@ class MarketSubscriptions:
         self,
         info: Info,
         symbols: Annotated[
-            list[str], strawberry.argument(description="Ticker symbols, 1 to 100, any case.")
+            list[str],
+            strawberry.argument(
+                description="Ticker symbols, any case: 1 to 20, 50 or 100 by plan."
+            ),
         ],
     ) -> AsyncGenerator[Quote, None]:
         stream = await _opened(live.quote_stream(ctx(info), symbols))

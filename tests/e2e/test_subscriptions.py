@@ -17,6 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from websockets.exceptions import ConnectionClosed
 
+from api.settings import Environment, Settings
 from domain.accounts.roles import Role
 from domain.accounts.tokens import TokenType, issue
 from domain.markets.sessions import PKT
@@ -157,7 +158,7 @@ async def test_subscriptions_per_connection_are_capped(live: LiveServer) -> None
 async def test_symbols_per_subscription_are_capped(live: LiveServer) -> None:
     async with live.connect() as ws:
         await init(ws)
-        await subscribe(ws, "q", QUOTES, {"symbols": [f"S{i}" for i in range(101)]})
+        await subscribe(ws, "q", QUOTES, {"symbols": [f"S{i}" for i in range(21)]})
         message = await receive(ws)
     errors = message["payload"]["errors"] if message["type"] == "next" else message["payload"]
     assert errors[0]["extensions"] == {"code": "TOO_LARGE", "field": "symbols"}
@@ -408,3 +409,18 @@ async def test_a_valid_token_in_connection_init_is_accepted(live: LiveServer) ->
             orjson.dumps({"type": "connection_init", "payload": {"token": token}}).decode()
         )
         assert (await receive(ws))["type"] == "connection_ack"
+
+
+async def test_live_subscriptions_per_connection_follow_the_plan(live_engine: AsyncEngine) -> None:
+    settings = Settings(environment=Environment.TEST, ws_max_subscriptions=50)
+    async with serve_live(live_engine, settings=settings) as server:
+        async with server.connect() as ws:
+            await init(ws)
+            for i in range(5):  # anonymous clients get the USER plan: 5 streams
+                await subscribe(ws, f"s{i}", QUOTES, {"symbols": ["OGDC"]})
+            await server.wait_subscribers(5)
+            await subscribe(ws, "s5", QUOTES, {"symbols": ["OGDC"]})
+            message = await receive(ws)
+        errors = message["payload"]["errors"] if message["type"] == "next" else message["payload"]
+        assert errors[0]["message"] == "Your plan allows 5 live subscriptions per connection."
+        assert errors[0]["extensions"]["code"] == "TOO_LARGE"
