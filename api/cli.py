@@ -225,7 +225,7 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--no-seed", action="store_true", help="do not seed an empty database")
     serve.add_argument(
         "--feed",
-        choices=["simulator", "replay", "none"],
+        choices=["simulator", "replay", "psx-dps", "none"],
         default=None,
         help="in-process feed (PSX_FEED)",
     )
@@ -233,7 +233,7 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--no-feed", action="store_true", help="run no feed in this process")
     serve.add_argument("--speed", type=float, default=None, help="simulated-time speed-up")
     ingest = sub.add_parser("ingest", help="run a feed as its own process (publishes via Redis)")
-    ingest.add_argument("--feed", choices=["simulator", "replay"], default="simulator")
+    ingest.add_argument("--feed", choices=["simulator", "replay", "psx-dps"], default="simulator")
     ingest.add_argument("--file", type=Path, default=None, help="replay: ticks or 1-minute bars")
     ingest.add_argument("--speed", type=float, default=None, help="simulated-time speed-up")
     ingest.add_argument("--rate", type=float, default=None, help="simulated trades per second")

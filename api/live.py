@@ -22,6 +22,7 @@ from domain.markets.simulation import SimulationSettings
 from resolvers.context import Services, utc_now
 from subscriptions.alerts import AlertEngine
 from subscriptions.feeds import Feed
+from subscriptions.feeds.psx_dps import DpsFeed
 from subscriptions.feeds.replay import ReplayFeed
 from subscriptions.feeds.simulator import (
     PRE_OPEN_LEAD,
@@ -34,7 +35,7 @@ from subscriptions.live import LiveMarket
 
 log = logging.getLogger(__name__)
 
-FEEDS = ("simulator", "replay", "none")
+FEEDS = ("simulator", "replay", "psx-dps", "none")
 
 
 async def _last_stored(services: Services) -> datetime:
@@ -101,7 +102,11 @@ async def start_live(
     if feed_name == "none":
         return services, live
     feed: Feed
-    if feed_name == "replay":
+    if feed_name == "psx-dps":
+        # Real trades in real time: the process's clock is the wall clock.
+        clock = SimulatedClock(utc_now(), speed=1.0)
+        feed = DpsFeed(settings.dps_url)
+    elif feed_name == "replay":
         if replay_file is None:
             raise ValueError("the replay feed needs a file (--file or PSX_REPLAY_FILE)")
         replay = await replay_feed(services, replay_file, settings.feed_speed)

@@ -30,8 +30,8 @@ class Settings:
     Environment variables (all optional): DATABASE_URL, DATABASE_READ_URL, REDIS_URL,
     PSX_DATA_DIR, PSX_ENV, PSX_HOST, PSX_PORT, PSX_GRAPHIQL, PSX_INTROSPECTION,
     PSX_DEMO_SEED, PSX_AUTO_SEED, PSX_MAX_CANDLES, PSX_DB_POOL_SIZE, PSX_FEED (simulator,
-    replay or none; `serve` runs it in-process), PSX_FEED_SPEED, PSX_FEED_RATE (simulated
-    trades per second), PSX_REPLAY_FILE, PSX_WS_INIT_TIMEOUT, PSX_WS_MAX_SUBSCRIPTIONS,
+    replay, psx-dps or none; `serve` runs it in-process), PSX_FEED_SPEED, PSX_FEED_RATE (simulated
+    trades per second), PSX_REPLAY_FILE, PSX_DPS_URL, PSX_WS_INIT_TIMEOUT, PSX_WS_MAX_SUBSCRIPTIONS,
     PSX_WS_STUCK_AFTER, PSX_DRAIN_SECONDS, PSX_JWT_KEYS, PSX_JWT_SECRET (see api/keys.py).
     """
 
@@ -56,6 +56,7 @@ class Settings:
     ws_stuck_after: float = 10.0
     drain_seconds: float = 0.0
     replay_file: Path | None = None
+    dps_url: str = "https://dps.psx.com.pk"
     jwt_keys: str | None = field(default=None, repr=False)
     jwt_secret: str | None = field(default=None, repr=False)
 
@@ -87,6 +88,7 @@ class Settings:
             ws_stuck_after=float(e.get("PSX_WS_STUCK_AFTER", "10")),
             drain_seconds=float(e.get("PSX_DRAIN_SECONDS", "0")),
             replay_file=Path(e["PSX_REPLAY_FILE"]) if e.get("PSX_REPLAY_FILE") else None,
+            dps_url=e.get("PSX_DPS_URL", "https://dps.psx.com.pk"),
             jwt_keys=e.get("PSX_JWT_KEYS") or None,
             jwt_secret=e.get("PSX_JWT_SECRET") or None,
         )
