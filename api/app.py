@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
 import logging
@@ -16,7 +17,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Route, WebSocketRoute
 
 from api.graphql import GraphQLApp
-from api.keys import keyset_from_settings
+from api.keys import keyset_from_settings, totp_key_from_settings
 from api.live import start_live
 from api.metrics import render_metrics
 from api.response_cache import ResponseCache
@@ -85,7 +86,12 @@ async def build_services(settings: Settings, options: StartOptions) -> Services:
     if keys is None:
         log.warning("no JWT key configured: using a random one; tokens end with this process")
     denylist, limiter = make_security_stores(settings.redis_url)
-    security = replace(ephemeral_security(), denylist=denylist, limiter=limiter)
+    security = replace(
+        ephemeral_security(),
+        denylist=denylist,
+        limiter=limiter,
+        totp_key=await asyncio.to_thread(totp_key_from_settings, settings),
+    )
     if keys is not None:
         security = replace(security, keys=keys)
     return Services(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import os
 from typing import Any
 
 import orjson
@@ -53,3 +54,29 @@ def keyset_from_settings(settings: Settings) -> KeySet | None:
         key = SigningKey("default", "HS256", secret=_secret(settings.jwt_secret))
         return KeySet({key.kid: key}, key.kid)
     return None
+
+
+def totp_key_from_settings(settings: Settings) -> bytes:
+    """The AES-256 key that encrypts TOTP secrets at rest.
+
+    PSX_TOTP_KEY (base64 of 32 bytes) when set. Otherwise, outside production, a key kept in
+    `$PSX_DATA_DIR/totp.key` (made on first use, readable by the owner only), so enrolled
+    authenticators survive restarts of a development server.
+
+    Raises:
+        ValueError: for a key that is not 32 bytes, or none in production.
+    """
+    if settings.totp_key:
+        key = _secret(settings.totp_key)
+    elif settings.production:
+        raise ValueError("production needs PSX_TOTP_KEY (base64 of 32 random bytes)")
+    else:
+        path = settings.data_dir / "totp.key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(base64.b64encode(os.urandom(32)))
+            path.chmod(0o600)
+        key = _secret(path.read_text().strip())
+    if len(key) != 32:
+        raise ValueError("the TOTP key must be 32 bytes (AES-256)")
+    return key

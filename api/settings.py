@@ -32,7 +32,8 @@ class Settings:
     PSX_DEMO_SEED, PSX_AUTO_SEED, PSX_MAX_CANDLES, PSX_DB_POOL_SIZE, PSX_FEED (simulator,
     replay, psx-dps or none; `serve` runs it in-process), PSX_FEED_SPEED, PSX_FEED_RATE (simulated
     trades per second), PSX_REPLAY_FILE, PSX_DPS_URL, PSX_WS_INIT_TIMEOUT, PSX_WS_MAX_SUBSCRIPTIONS,
-    PSX_WS_STUCK_AFTER, PSX_DRAIN_SECONDS, PSX_JWT_KEYS, PSX_JWT_SECRET (see api/keys.py).
+    PSX_WS_STUCK_AFTER, PSX_DRAIN_SECONDS, PSX_JWT_KEYS, PSX_JWT_SECRET,
+    PSX_TOTP_KEY (see api/keys.py).
     """
 
     database_url: str | None = None
@@ -59,6 +60,7 @@ class Settings:
     dps_url: str = "https://dps.psx.com.pk"
     jwt_keys: str | None = field(default=None, repr=False)
     jwt_secret: str | None = field(default=None, repr=False)
+    totp_key: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -91,6 +93,7 @@ class Settings:
             dps_url=e.get("PSX_DPS_URL", "https://dps.psx.com.pk"),
             jwt_keys=e.get("PSX_JWT_KEYS") or None,
             jwt_secret=e.get("PSX_JWT_SECRET") or None,
+            totp_key=e.get("PSX_TOTP_KEY") or None,
         )
 
     @property

@@ -22,6 +22,7 @@ from domain.accounts import hashing
 from domain.accounts.passwords import check_password
 from domain.accounts.tokens import (
     ACCESS_TTL,
+    CHALLENGE_TTL,
     REFRESH_TTL,
     TokenType,
     issue,
@@ -53,6 +54,14 @@ BAD_LOGIN = "Login failed: invalid email or password."
 
 
 @dataclass(frozen=True, slots=True)
+class Challenge:
+    """What `login` answers for an account with two-factor: a token for `verifyTwoFactor`."""
+
+    token: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Session:
     """A signed-in session: the user and a fresh pair of tokens."""
 
@@ -63,7 +72,7 @@ class Session:
     refresh_expires_at: datetime
 
 
-async def _off_loop(security: Security, work: Callable[[], T]) -> T:
+async def off_loop(security: Security, work: Callable[[], T]) -> T:
     """Run CPU-bound hashing in a thread, at most `security.hashing` at a time."""
     async with security.hashing:
         return await asyncio.to_thread(work)
@@ -99,7 +108,7 @@ def require_user(ctx: Context) -> Principal:
     return ctx.user
 
 
-async def _open_session(
+async def open_session(
     ctx: Context, conn: AsyncConnection, user: User, family_id: uuid.UUID | None = None
 ) -> Session:
     """Issue an access token and store the next refresh token of a (new) family."""
@@ -130,7 +139,7 @@ async def register(ctx: Context, *, email: str, password: str, display_name: str
     name = check_display_name(display_name)
     check_password(password, email=normalized)
     security = ctx.services.security
-    digest = await _off_loop(security, lambda: hashing.hash_password(password))
+    digest = await off_loop(security, lambda: hashing.hash_password(password))
     async with ctx.services.database.primary.begin() as conn:
         user = await repo.create_user(
             conn,
@@ -144,7 +153,7 @@ async def register(ctx: Context, *, email: str, password: str, display_name: str
                 ErrorCode.EMAIL_TAKEN, "An account with this email already exists.", "email"
             )
         await repo.audit(conn, kind=AuditKind.REGISTER, user_id=user.id, client=ctx.client)
-        session = await _open_session(ctx, conn, user)
+        session = await open_session(ctx, conn, user)
     log.info("account registered: %s", mask_email(normalized))
     return session
 
@@ -165,8 +174,8 @@ async def _limited(ctx: Context, normalized: str) -> bool:
     return not (account_ok and ip_ok)
 
 
-async def login(ctx: Context, *, email: str, password: str) -> Session:
-    """Sign in with email and password.
+async def login(ctx: Context, *, email: str, password: str) -> Session | Challenge:
+    """Sign in with email and password; accounts with two-factor get a challenge instead.
 
     Every field counts one attempt, so aliases in one document cannot multiply attempts. An
     unknown email is hashed against a dummy so its timing matches a known one.
@@ -188,13 +197,26 @@ async def login(ctx: Context, *, email: str, password: str) -> Session:
         )
     found = await repo.credentials_by_email(engine, normalized)
     stored = found.password_hash if found else hashing.DUMMY_HASH
-    ok = await _off_loop(security, lambda: hashing.verify_password(stored, password))
+    ok = await off_loop(security, lambda: hashing.verify_password(stored, password))
     async with engine.begin() as conn:
+        if found is not None and ok and found.two_factor:
+            await repo.audit(
+                conn, kind=AuditKind.TWO_FACTOR_CHALLENGED, user_id=found.user.id, client=ctx.client
+            )
+            token, claims = issue(
+                security.keys,
+                subject=str(found.user.id),
+                role=found.user.role,
+                typ=TokenType.TWO_FACTOR,
+                now=security.now(),
+                ttl=CHALLENGE_TTL,
+            )
+            return Challenge(token, claims.expires_at)
         if found is not None and ok:
             await repo.audit(
                 conn, kind=AuditKind.LOGIN_SUCCEEDED, user_id=found.user.id, client=ctx.client
             )
-            return await _open_session(ctx, conn, found.user)
+            return await open_session(ctx, conn, found.user)
         await repo.audit(
             conn,
             kind=AuditKind.LOGIN_FAILED,
@@ -235,7 +257,7 @@ async def refresh(ctx: Context, *, refresh_token: str) -> Session:
                 await repo.audit(
                     conn, kind=AuditKind.TOKEN_REFRESHED, user_id=user.id, client=ctx.client
                 )
-                return await _open_session(ctx, conn, user, record.family_id)
+                return await open_session(ctx, conn, user, record.family_id)
     if reused:
         log.warning("refresh token reused: family revoked")
     raise DomainError(

@@ -37,6 +37,7 @@ class Security:
     keys: KeySet
     denylist: Denylist
     limiter: AttemptLimiter
+    totp_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
     hashing: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(2))
     # Tokens live in real time, never in a simulator's market time.
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))

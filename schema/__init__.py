@@ -13,6 +13,7 @@ from strawberry.schema.config import StrawberryConfig
 
 from schema.accounts.mutations import AccountMutations
 from schema.accounts.queries import AccountQueries
+from schema.accounts.two_factor import TwoFactorMutations
 from schema.alerts.operations import AlertMutations, AlertQueries, AlertSubscriptions
 from schema.errors import ErrorExtension, MaskedErrorExtension
 from schema.execution import SharedEventExecutor
@@ -27,7 +28,7 @@ class Query(MarketQueries, AccountQueries, AlertQueries):
 
 
 @strawberry.type(description="Change your account.")
-class Mutation(AccountMutations, AlertMutations):
+class Mutation(AccountMutations, TwoFactorMutations, AlertMutations):
     pass
 
 

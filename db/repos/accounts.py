@@ -23,6 +23,7 @@ from domain.accounts.users import (
     Client,
     Credentials,
     RefreshRecord,
+    TwoFactorState,
     User,
 )
 
@@ -60,7 +61,7 @@ async def credentials_by_email(engine: AsyncEngine, normalized: str) -> Credenti
         row = (
             await conn.execute(
                 text(
-                    f"SELECT {_USER}, password_hash FROM users"  # noqa: S608 - constant columns
+                    f"SELECT {_USER}, password_hash, totp_enabled FROM users"  # noqa: S608
                     " WHERE email_normalized = :n AND deleted_at IS NULL"
                 ),
                 {"n": normalized},
@@ -68,7 +69,7 @@ async def credentials_by_email(engine: AsyncEngine, normalized: str) -> Credenti
         ).one_or_none()
     if row is None or row.password_hash is None:
         return None
-    return Credentials(_user(row), row.password_hash)
+    return Credentials(_user(row), row.password_hash, row.totp_enabled)
 
 
 async def users_by_id(engine: AsyncEngine, ids: Sequence[uuid.UUID]) -> list[User | None]:
@@ -203,3 +204,107 @@ async def audit_events(
             AuditEvent(r.id, r.user_id, AuditKind(r.kind), r.ip, r.user_agent, r.at, r.detail)
             for r in rows
         ]
+
+
+async def password_hash_of(conn: AsyncConnection, user_id: uuid.UUID) -> str | None:
+    """The user's password hash (None for a deleted account)."""
+    value = await conn.scalar(
+        text("SELECT password_hash FROM users WHERE id = :u AND deleted_at IS NULL"),
+        {"u": user_id},
+    )
+    return None if value is None else str(value)
+
+
+async def two_factor_for_update(conn: AsyncConnection, user_id: uuid.UUID) -> TwoFactorState | None:
+    """The user's two-factor state, locked until the transaction ends."""
+    row = (
+        await conn.execute(
+            text(
+                "SELECT email, totp_secret, totp_pending, totp_enabled, totp_last_step FROM users"
+                " WHERE id = :u AND deleted_at IS NULL FOR UPDATE"
+            ),
+            {"u": user_id},
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    return TwoFactorState(
+        row.email, row.totp_secret, row.totp_pending, row.totp_enabled, row.totp_last_step
+    )
+
+
+async def set_pending_secret(conn: AsyncConnection, user_id: uuid.UUID, blob: bytes) -> None:
+    """Keep a new secret until the user confirms a code from it."""
+    await conn.execute(
+        text("UPDATE users SET totp_pending = :b, updated_at = now() WHERE id = :u"),
+        {"u": user_id, "b": blob},
+    )
+
+
+async def enable_two_factor(conn: AsyncConnection, user_id: uuid.UUID, step: int) -> None:
+    """Make the pending secret the account's, with `step` already used."""
+    await conn.execute(
+        text(
+            "UPDATE users SET totp_secret = totp_pending, totp_pending = NULL,"
+            " totp_enabled = true, totp_last_step = :s, updated_at = now() WHERE id = :u"
+        ),
+        {"u": user_id, "s": step},
+    )
+
+
+async def disable_two_factor(conn: AsyncConnection, user_id: uuid.UUID) -> None:
+    """Forget the secret and the recovery codes."""
+    await conn.execute(
+        text(
+            "UPDATE users SET totp_secret = NULL, totp_pending = NULL, totp_enabled = false,"
+            " totp_last_step = NULL, updated_at = now() WHERE id = :u"
+        ),
+        {"u": user_id},
+    )
+    await conn.execute(text("DELETE FROM recovery_codes WHERE user_id = :u"), {"u": user_id})
+
+
+async def accept_step(conn: AsyncConnection, user_id: uuid.UUID, step: int) -> bool:
+    """Record `step` as used, unless it (or a later one) already was: replay-safe across
+    processes because the check and the write are one statement."""
+    result = await conn.execute(
+        text(
+            "UPDATE users SET totp_last_step = :s WHERE id = :u"
+            " AND (totp_last_step IS NULL OR totp_last_step < :s)"
+        ),
+        {"u": user_id, "s": step},
+    )
+    return bool(result.rowcount)
+
+
+async def replace_recovery_codes(
+    conn: AsyncConnection, user_id: uuid.UUID, hashes: Sequence[str]
+) -> None:
+    """A new set of recovery codes; the old set stops working."""
+    await conn.execute(text("DELETE FROM recovery_codes WHERE user_id = :u"), {"u": user_id})
+    await conn.execute(
+        text(
+            "INSERT INTO recovery_codes (user_id, code_hash)"
+            " SELECT :u, h FROM unnest(CAST(:hashes AS text[])) AS h"
+        ),
+        {"u": user_id, "hashes": list(hashes)},
+    )
+
+
+async def unused_recovery_codes(conn: AsyncConnection, user_id: uuid.UUID) -> list[tuple[int, str]]:
+    """(id, hash) of the user's unused recovery codes, locked."""
+    rows = await conn.execute(
+        text(
+            "SELECT id, code_hash FROM recovery_codes WHERE user_id = :u AND used_at IS NULL"
+            " ORDER BY id FOR UPDATE"
+        ),
+        {"u": user_id},
+    )
+    return [(r.id, r.code_hash) for r in rows]
+
+
+async def use_recovery_code(conn: AsyncConnection, code_id: int, now: datetime) -> None:
+    """Spend a recovery code."""
+    await conn.execute(
+        text("UPDATE recovery_codes SET used_at = :now WHERE id = :id"), {"id": code_id, "now": now}
+    )

@@ -32,6 +32,18 @@ class Credentials:
 
     user: User
     password_hash: str
+    two_factor: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class TwoFactorState:
+    """An account's two-factor state (secrets still encrypted)."""
+
+    email: str | None
+    secret: bytes | None
+    pending: bytes | None
+    enabled: bool
+    last_step: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +76,12 @@ class AuditKind(enum.StrEnum):
     TOKEN_REFRESHED = "TOKEN_REFRESHED"  # noqa: S105 - an event name
     REFRESH_REUSED = "REFRESH_REUSED"
     LOGOUT = "LOGOUT"
+    TWO_FACTOR_CHALLENGED = "TWO_FACTOR_CHALLENGED"
+    TWO_FACTOR_FAILED = "TWO_FACTOR_FAILED"
+    TWO_FACTOR_ENABLED = "TWO_FACTOR_ENABLED"
+    TWO_FACTOR_DISABLED = "TWO_FACTOR_DISABLED"
+    RECOVERY_CODE_USED = "RECOVERY_CODE_USED"
+    RECOVERY_CODES_REGENERATED = "RECOVERY_CODES_REGENERATED"
 
 
 @dataclass(frozen=True, slots=True)

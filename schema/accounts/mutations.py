@@ -15,6 +15,7 @@ from schema.accounts.types import (
     RefreshTokenPayload,
     RegisterInput,
     RegisterPayload,
+    TwoFactorChallenge,
 )
 from schema.context import Info, ctx
 from schema.payloads import UserError
@@ -48,10 +49,15 @@ class AccountMutations:
         password: Annotated[str, strawberry.argument(description="Password.")],
     ) -> LoginPayload:
         try:
-            session = await accounts.login(ctx(info), email=email, password=password)
+            result = await accounts.login(ctx(info), email=email, password=password)
         except DomainError as err:
-            return LoginPayload(tokens=None, errors=[UserError.from_domain(err)])
-        return LoginPayload(tokens=AuthTokens.from_session(session), errors=[])
+            return LoginPayload(tokens=None, challenge=None, errors=[UserError.from_domain(err)])
+        if isinstance(result, accounts.Challenge):
+            challenge = TwoFactorChallenge(
+                challenge_token=result.token, expires_at=result.expires_at
+            )
+            return LoginPayload(tokens=None, challenge=challenge, errors=[])
+        return LoginPayload(tokens=AuthTokens.from_session(result), challenge=None, errors=[])
 
     @strawberry.mutation(
         description=(

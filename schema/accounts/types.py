@@ -97,9 +97,53 @@ class RegisterPayload:
     errors: list[UserError] = strawberry.field(description="Why it failed; empty on success.")
 
 
-@strawberry.type(description="Result of `login`: a session, or errors.")
+@strawberry.type(
+    description=(
+        "The account has two-factor: pass `challengeToken` and a code from the authenticator "
+        "(or a recovery code) to `verifyTwoFactor`."
+    )
+)
+class TwoFactorChallenge:
+    challenge_token: str = strawberry.field(description="Challenge token (5 minutes, single use).")
+    expires_at: datetime = strawberry.field(description="When it expires (UTC).")
+
+
+@strawberry.type(
+    description="Result of `login`: a session, a two-factor challenge, or errors (one of them)."
+)
 class LoginPayload:
     tokens: AuthTokens | None = strawberry.field(description="The new session.")
+    challenge: TwoFactorChallenge | None = strawberry.field(
+        description="Set instead of `tokens` when the account has two-factor."
+    )
+    errors: list[UserError] = strawberry.field(description="Why it failed; empty on success.")
+
+
+@strawberry.type(description="A new authenticator secret (in force once confirmed).")
+class TwoFactorEnrollment:
+    secret: str = strawberry.field(description="Base32 secret for manual entry.")
+    otpauth_uri: str = strawberry.field(description="otpauth:// URI to show as a QR code.")
+
+
+@strawberry.type(description="Result of `enableTwoFactor`.")
+class EnableTwoFactorPayload:
+    enrollment: TwoFactorEnrollment | None = strawberry.field(description="The new secret.")
+    errors: list[UserError] = strawberry.field(description="Why it failed; empty on success.")
+
+
+@strawberry.type(
+    description="Result of `confirmTwoFactor` and `regenerateRecoveryCodes`: recovery codes."
+)
+class RecoveryCodesPayload:
+    recovery_codes: list[str] | None = strawberry.field(
+        description="Ten single-use recovery codes. Shown once: store them safely."
+    )
+    errors: list[UserError] = strawberry.field(description="Why it failed; empty on success.")
+
+
+@strawberry.type(description="Result of `disableTwoFactor`.")
+class DisableTwoFactorPayload:
+    disabled: bool = strawberry.field(description="True when two-factor is now off.")
     errors: list[UserError] = strawberry.field(description="Why it failed; empty on success.")
 
 

@@ -4,32 +4,21 @@ from __future__ import annotations
 
 import base64
 import uuid
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
 import orjson
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from api.app import create_app
-from api.settings import Environment, Settings
 from domain.accounts.roles import Role
 from domain.accounts.tokens import ACCESS_TTL, KeySet, TokenType, issue
-from resolvers.context import Services, ephemeral_security
+from resolvers.context import ephemeral_security
+from tests.api.conftest import PASSWORD, Api, unique_email
 
-REGISTER = """
-mutation R($input: RegisterInput!) {
-  register(input: $input) {
-    tokens { accessToken refreshToken tokenType user { id email displayName role } }
-    errors { field message code }
-  }
-}
-"""
 LOGIN = """
 mutation L($email: String!, $password: String!) {
   login(email: $email, password: $password) {
@@ -49,45 +38,6 @@ mutation O($t: String!, $all: Boolean!) {
 }
 """
 ME = "{ me { email displayName role } }"
-PASSWORD = "correct horse battery staple"
-
-
-class Api:
-    """A client of an app with security state of its own (fresh limits, fresh keys)."""
-
-    def __init__(self, http: httpx.AsyncClient, services: Services) -> None:
-        self.http = http
-        self.services = services
-
-    async def __call__(
-        self, query: str, variables: dict[str, Any] | None = None, *, token: str | None = None
-    ) -> Any:
-        headers = {"authorization": f"Bearer {token}"} if token else {}
-        response = await self.http.post(
-            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
-        )
-        return response.json()
-
-    async def register(self, email: str, password: str = PASSWORD) -> dict[str, Any]:
-        body = await self(
-            REGISTER,
-            {"input": {"email": email, "password": password, "displayName": " Ayesha  K "}},
-        )
-        result: dict[str, Any] = body["data"]["register"]
-        return result
-
-
-@pytest.fixture
-async def api(services: Services) -> AsyncIterator[Api]:
-    own = replace(services, security=ephemeral_security())
-    app = create_app(Settings(environment=Environment.TEST), services=own)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-        yield Api(http, own)
-
-
-def unique_email() -> str:
-    return f"Trader.{uuid.uuid4().hex[:10]}@Example.PK"
 
 
 async def test_register_signs_the_new_account_in(api: Api) -> None:
