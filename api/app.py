@@ -24,6 +24,7 @@ from api.response_cache import ResponseCache
 from api.settings import Settings
 from db.cache import make_quote_store
 from db.engine import make_database
+from db.mail import OutboxMailer
 from db.migrate import migrate
 from db.quotes import prime_quotes
 from db.reference import RangeCache, ReferenceCache
@@ -102,6 +103,7 @@ async def build_services(settings: Settings, options: StartOptions) -> Services:
         max_candles=settings.max_candles,
         hub=hub,
         security=security,
+        mailer=OutboxMailer(database.primary, settings.smtp_url),
     )
 
 

@@ -212,6 +212,40 @@ async def _ingest(settings: Settings, args: argparse.Namespace) -> None:
         await services.database.dispose()
 
 
+async def _set_role(settings: Settings, args: argparse.Namespace) -> None:
+    from sqlalchemy import text
+
+    from db.engine import make_engine
+    from db.repos.accounts import audit
+    from domain.accounts.roles import Role
+    from domain.accounts.users import AuditKind, Client, mask_email, normalise_email
+
+    role = Role(args.role.upper())
+    engine = make_engine(_engine_url(settings))
+    try:
+        async with engine.begin() as conn:
+            user_id = await conn.scalar(
+                text(
+                    "UPDATE users SET role = :r, updated_at = now()"
+                    " WHERE email_normalized = :e AND deleted_at IS NULL RETURNING id"
+                ),
+                {"r": role.value, "e": normalise_email(args.email)},
+            )
+            if user_id is None:
+                console.print("[red]no such account[/red]")
+                raise SystemExit(1)
+            await audit(
+                conn,
+                kind=AuditKind.ROLE_CHANGED,
+                user_id=user_id,
+                client=Client(user_agent="psx-analytics set-role"),
+                detail={"role": role.value, "by": "cli"},
+            )
+    finally:
+        await engine.dispose()
+    console.print(f"{mask_email(normalise_email(args.email))} is now {role.value}")
+
+
 def parser() -> argparse.ArgumentParser:
     """The command-line interface."""
     p = argparse.ArgumentParser(
@@ -257,6 +291,9 @@ def parser() -> argparse.ArgumentParser:
         help="closing: PSX closing11.lis; bars: OHLCV CSV (see README)",
     )
     imp.add_argument("files", nargs="+", help="files (.lis, .Z, .zip, .gz, .csv)")
+    role = sub.add_parser("set-role", help="give an account a role (bootstraps the first admin)")
+    role.add_argument("email")
+    role.add_argument("role", choices=["USER", "PREMIUM", "PROFESSIONAL", "INSTITUTIONAL", "ADMIN"])
     export = sub.add_parser("export-schema", help="print the GraphQL SDL")
     export.add_argument("--output", "-o", default="-", help="file to write (default stdout)")
     return p
@@ -278,6 +315,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         asyncio.run(_seed(settings, args))
     elif args.command == "import":
         raise SystemExit(asyncio.run(_import(settings, args)))
+    elif args.command == "set-role":
+        asyncio.run(_set_role(settings, args))
     elif args.command == "export-schema":
         _export_schema(args)
 

@@ -33,7 +33,7 @@ class Settings:
     replay, psx-dps or none; `serve` runs it in-process), PSX_FEED_SPEED, PSX_FEED_RATE (simulated
     trades per second), PSX_REPLAY_FILE, PSX_DPS_URL, PSX_WS_INIT_TIMEOUT, PSX_WS_MAX_SUBSCRIPTIONS,
     PSX_WS_STUCK_AFTER, PSX_DRAIN_SECONDS, PSX_JWT_KEYS, PSX_JWT_SECRET,
-    PSX_TOTP_KEY (see api/keys.py).
+    PSX_TOTP_KEY (see api/keys.py), PSX_SMTP_URL.
     """
 
     database_url: str | None = None
@@ -61,6 +61,7 @@ class Settings:
     jwt_keys: str | None = field(default=None, repr=False)
     jwt_secret: str | None = field(default=None, repr=False)
     totp_key: str | None = field(default=None, repr=False)
+    smtp_url: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -94,6 +95,7 @@ class Settings:
             jwt_keys=e.get("PSX_JWT_KEYS") or None,
             jwt_secret=e.get("PSX_JWT_SECRET") or None,
             totp_key=e.get("PSX_TOTP_KEY") or None,
+            smtp_url=e.get("PSX_SMTP_URL") or None,
         )
 
     @property

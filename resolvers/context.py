@@ -12,6 +12,7 @@ from typing import Any
 
 from db.cache import QuoteStore
 from db.engine import Database
+from db.mail import Mailer
 from db.reference import RangeCache, ReferenceCache
 from db.security import AttemptLimiter, Denylist, MemoryDenylist, MemoryLimiter
 from domain.accounts.roles import Role
@@ -72,6 +73,7 @@ class Services:
     halted: Callable[[], bool] = lambda: False
     hub: Hub | None = None
     security: Security = field(default_factory=ephemeral_security)
+    mailer: Mailer | None = None  # None: the outbox table of `database`
 
 
 @dataclass(slots=True)

@@ -12,6 +12,7 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 
 from schema.accounts.mutations import AccountMutations
+from schema.accounts.profiles import ProfileMutations, ProfileQueries
 from schema.accounts.queries import AccountQueries
 from schema.accounts.two_factor import TwoFactorMutations
 from schema.alerts.operations import AlertMutations, AlertQueries, AlertSubscriptions
@@ -23,12 +24,12 @@ from schema.scalars import SCALARS
 
 
 @strawberry.type(description="Read the market and your account.")
-class Query(MarketQueries, AccountQueries, AlertQueries):
+class Query(MarketQueries, AccountQueries, ProfileQueries, AlertQueries):
     pass
 
 
 @strawberry.type(description="Change your account.")
-class Mutation(AccountMutations, TwoFactorMutations, AlertMutations):
+class Mutation(AccountMutations, TwoFactorMutations, ProfileMutations, AlertMutations):
     pass
 
 

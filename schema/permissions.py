@@ -32,3 +32,8 @@ class IsAuthenticated(BasePermission):
         if ctx.user is None:
             raise unauthenticated(self.message)
         return True
+
+
+def forbidden(message: str) -> GraphQLError:
+    """The error of a field the caller's role may not use."""
+    return GraphQLError(message, extensions={"code": "FORBIDDEN"})

@@ -19,7 +19,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.models.base import Base
@@ -103,3 +103,46 @@ class AuditEventRow(Base):
     user_agent: Mapped[str | None] = mapped_column(Text)
     detail: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class UserSettingsRow(Base):
+    """A user's preferences (typed columns, one row per user)."""
+
+    __tablename__ = "user_settings"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    default_interval: Mapped[str] = mapped_column(Text, server_default="D1")
+    watchlist: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
+    alert_delivery: Mapped[str] = mapped_column(Text, server_default="IN_APP")
+    time_zone: Mapped[str] = mapped_column(Text, server_default="Asia/Karachi")
+    theme: Mapped[str] = mapped_column(Text, server_default="SYSTEM")
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class PasswordResetRow(Base):
+    """A password-reset token (its SHA-256 only), single use, 30 minutes."""
+
+    __tablename__ = "password_resets"
+    __table_args__ = (Index("uq_password_resets_token_hash", "token_hash", unique=True),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class MailOutboxRow(Base):
+    """Mail written when no SMTP server is configured (and a record of what was sent)."""
+
+    __tablename__ = "mail_outbox"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    to_address: Mapped[str] = mapped_column(Text)
+    subject: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

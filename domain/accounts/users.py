@@ -82,6 +82,25 @@ class AuditKind(enum.StrEnum):
     TWO_FACTOR_DISABLED = "TWO_FACTOR_DISABLED"
     RECOVERY_CODE_USED = "RECOVERY_CODE_USED"
     RECOVERY_CODES_REGENERATED = "RECOVERY_CODES_REGENERATED"
+    PASSWORD_CHANGED = "PASSWORD_CHANGED"  # noqa: S105 - an event name
+    PASSWORD_RESET_REQUESTED = "PASSWORD_RESET_REQUESTED"  # noqa: S105 - an event name
+    PASSWORD_RESET = "PASSWORD_RESET"  # noqa: S105 - an event name
+    SESSION_REVOKED = "SESSION_REVOKED"
+    PROFILE_UPDATED = "PROFILE_UPDATED"
+    ROLE_CHANGED = "ROLE_CHANGED"
+    ACCOUNT_DELETED = "ACCOUNT_DELETED"
+
+
+@dataclass(frozen=True, slots=True)
+class SignInSession:
+    """An active sign-in (a refresh-token family) as its owner sees it."""
+
+    id: uuid.UUID
+    signed_in_at: datetime
+    last_used_at: datetime
+    expires_at: datetime
+    ip: str | None
+    user_agent: str | None
 
 
 @dataclass(frozen=True, slots=True)

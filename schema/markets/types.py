@@ -9,7 +9,7 @@ import strawberry
 
 from domain.markets import bars, instruments, sessions
 from domain.markets import snapshots as snap
-from domain.markets.bars import Interval
+from domain.markets.bars import Interval as Interval  # re-exported: registered below
 from domain.markets.instruments import DataSource, InstrumentKind, ListingStatus
 from domain.markets.reference import ReferenceData
 from domain.markets.sessions import MarketState
