@@ -23,6 +23,7 @@ from resolvers.accounts import Session, off_loop, open_session, require_user
 from resolvers.context import Context
 
 CODE_LIMIT_PER_ACCOUNT = 5
+CODE_LIMIT_PER_IP = 50
 CODE_WINDOW_SECONDS = 15 * 60
 BAD_CODE = "The code is not valid."
 
@@ -36,10 +37,16 @@ class Enrollment:
 
 
 async def _limited(ctx: Context, user_id: uuid.UUID) -> None:
-    ok = await ctx.services.security.limiter.hit(
+    limiter = ctx.services.security.limiter
+    account_ok = await limiter.hit(
         f"2fa:account:{user_id}", limit=CODE_LIMIT_PER_ACCOUNT, window_seconds=CODE_WINDOW_SECONDS
     )
-    if not ok:
+    ip_ok = await limiter.hit(
+        f"2fa:ip:{ctx.client.ip or '-'}",
+        limit=CODE_LIMIT_PER_IP,
+        window_seconds=CODE_WINDOW_SECONDS,
+    )
+    if not (account_ok and ip_ok):
         raise DomainError(
             ErrorCode.RATE_LIMITED, "Too many code attempts; try again in 15 minutes.", "code"
         )

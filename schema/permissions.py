@@ -11,6 +11,7 @@ from typing import Any
 from graphql import GraphQLError
 from strawberry.permission import BasePermission
 
+from domain.accounts.roles import Role
 from schema.context import Info
 
 
@@ -37,3 +38,17 @@ class IsAuthenticated(BasePermission):
 def forbidden(message: str) -> GraphQLError:
     """The error of a field the caller's role may not use."""
     return GraphQLError(message, extensions={"code": "FORBIDDEN"})
+
+
+class IsAdmin(BasePermission):
+    """A signed-in administrator."""
+
+    message = "Only administrators may do this."
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        """True for an administrator; raises UNAUTHENTICATED or FORBIDDEN otherwise."""
+        IsAuthenticated().has_permission(source, info, **kwargs)
+        user = info.context.user
+        if user is None or user.role is not Role.ADMIN:
+            raise forbidden(self.message)
+        return True

@@ -18,7 +18,7 @@ from schema.accounts.types import AuditEvent, AuthTokens, User
 from schema.context import Info, ctx
 from schema.markets.types import Interval
 from schema.payloads import UserError
-from schema.permissions import IsAuthenticated, forbidden
+from schema.permissions import IsAdmin, IsAuthenticated, forbidden
 
 strawberry.enum(Theme, description="Colour theme: LIGHT, DARK, or follow the SYSTEM.")
 strawberry.enum(
@@ -134,7 +134,7 @@ class ProfileQueries:
 
     @strawberry.field(
         description="Any user's security events, newest first (administrators only).",
-        permission_classes=[IsAuthenticated],
+        permission_classes=[IsAdmin],
     )
     async def user_audit_log(
         self,
@@ -269,7 +269,7 @@ class ProfileMutations:
 
     @strawberry.mutation(
         description="Change a user's role tier (administrators only).",
-        permission_classes=[IsAuthenticated],
+        permission_classes=[IsAdmin],
     )
     async def set_user_role(
         self,

@@ -221,3 +221,48 @@ async def test_the_audit_log_is_append_only(engine: AsyncEngine) -> None:
     with pytest.raises(DBAPIError, match="append-only"):
         async with engine.begin() as conn:
             await conn.execute(text("DELETE FROM audit_events"))
+
+
+def test_eddsa_and_rs256_keys_sign_and_verify_and_cannot_be_confused() -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+
+    from domain.accounts.tokens import SigningKey, verify
+    from domain.errors import DomainError
+
+    def pem(private: Any) -> tuple[str, str]:
+        priv = private.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ).decode()
+        pub = (
+            private.public_key()
+            .public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+            .decode()
+        )
+        return priv, pub
+
+    ed_priv, ed_pub = pem(ed25519.Ed25519PrivateKey.generate())
+    rsa_priv, rsa_pub = pem(rsa.generate_private_key(public_exponent=65537, key_size=2048))
+    keys = KeySet(
+        {
+            "ed": SigningKey("ed", "EdDSA", private=ed_priv, public=ed_pub),
+            "rs": SigningKey("rs", "RS256", private=rsa_priv, public=rsa_pub),
+        },
+        "ed",
+    )
+    now = datetime.now(UTC)
+    for kid in ("ed", "rs"):
+        token = _token(replace(keys, current=kid))
+        assert verify(keys, token, typ=TokenType.ACCESS, now=now).role is Role.USER
+    # an HS256 token whose secret is the public key (algorithm confusion) is refused
+    import jwt
+
+    forged = jwt.encode(
+        {"sub": "x"}, "x" * 32, algorithm="HS256", headers={"kid": "rs", "typ": "at+jwt"}
+    )
+    with pytest.raises(DomainError, match="unexpected algorithm"):
+        verify(keys, forged, typ=TokenType.ACCESS, now=now)

@@ -156,3 +156,24 @@ async def test_aliased_code_guesses_are_limited(api: Api) -> None:
     # confirmTwoFactor spent one attempt of the window: 4 guesses left, then the limit
     assert codes.count("RATE_LIMITED") == 8
     assert codes.count("INVALID_CREDENTIALS") == 4
+
+
+async def test_new_recovery_codes_replace_the_old_ones(api: Api) -> None:
+    email, token, secret, old = await enrolled(api)
+    regenerate = """
+    mutation G($p: String!, $code: String!) {
+      regenerateRecoveryCodes(password: $p, code: $code) { recoveryCodes errors { field code } }
+    }
+    """
+    wrong = await api(regenerate, {"p": PASSWORD, "code": "000000"}, token=token)
+    assert wrong["data"]["regenerateRecoveryCodes"]["errors"] == [
+        {"field": "code", "code": "INVALID_CREDENTIALS"}
+    ]
+    new = (await api(regenerate, {"p": PASSWORD, "code": code_at(secret, 0)}, token=token))["data"][
+        "regenerateRecoveryCodes"
+    ]["recoveryCodes"]
+    assert len(new) == 10 and not set(new) & set(old)
+    assert (await verify(api, await challenge(api, email), old[0]))["errors"][0]["code"] == (
+        "INVALID_CREDENTIALS"
+    )
+    assert (await verify(api, await challenge(api, email), new[0]))["errors"] == []
