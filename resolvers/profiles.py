@@ -195,29 +195,34 @@ async def request_password_reset(ctx: Context, *, email: str) -> None:
         )
     ):
         return  # silently: a limited request looks like any other
-    engine = ctx.services.database.primary
-    found = await accounts_repo.credentials_by_email(engine, normalized)
+    found = await accounts_repo.credentials_by_email(ctx.services.database.primary, normalized)
+    if found is not None:
+        # Everything an existing account costs (the token, the audit row, the mail) happens
+        # after the answer, so known and unknown addresses take the same time to answer.
+        task = asyncio.create_task(_send_reset(ctx, found.user))
+        _background.add(task)
+        task.add_done_callback(_background.discard)
+
+
+async def _send_reset(ctx: Context, user: User) -> None:
     token, digest = new_refresh_token()
-    if found is None:
-        return
-    async with engine.begin() as conn:
-        await repo.add_password_reset(
-            conn, found.user.id, digest, ctx.services.security.now() + RESET_TTL
+    try:
+        async with ctx.services.database.primary.begin() as conn:
+            await repo.add_password_reset(
+                conn, user.id, digest, ctx.services.security.now() + RESET_TTL
+            )
+            await accounts_repo.audit(
+                conn, kind=AuditKind.PASSWORD_RESET_REQUESTED, user_id=user.id, client=ctx.client
+            )
+        body = (
+            f"Hello {user.display_name},\n\n"
+            "Someone asked to reset the password of your PSX Analytics account. If it was you, "
+            f"use this token with `resetPassword` within 30 minutes:\n\n    {token}\n\n"
+            "If it was not you, ignore this message: your password stays as it is.\n"
         )
-        await accounts_repo.audit(
-            conn, kind=AuditKind.PASSWORD_RESET_REQUESTED, user_id=found.user.id, client=ctx.client
-        )
-    body = (
-        f"Hello {found.user.display_name},\n\n"
-        "Someone asked to reset the password of your PSX Analytics account. If it was you, use "
-        f"this token with `resetPassword` within 30 minutes:\n\n    {token}\n\n"
-        "If it was not you, ignore this message: your password stays as it is.\n"
-    )
-    task = asyncio.create_task(
-        _mailer(ctx).send(found.user.email, "Reset your PSX Analytics password", body)
-    )
-    _background.add(task)
-    task.add_done_callback(_background.discard)
+        await _mailer(ctx).send(user.email, "Reset your PSX Analytics password", body)
+    except Exception:
+        log.exception("password reset mail failed")
 
 
 async def reset_password(ctx: Context, *, token: str, new_password: str) -> None:

@@ -266,3 +266,37 @@ def test_eddsa_and_rs256_keys_sign_and_verify_and_cannot_be_confused() -> None:
     )
     with pytest.raises(DomainError, match="unexpected algorithm"):
         verify(keys, forged, typ=TokenType.ACCESS, now=now)
+
+
+def test_key_sets_come_from_configuration_and_weak_keys_are_refused() -> None:
+    import base64
+
+    from api.keys import keyset_from_settings
+    from api.settings import Settings
+
+    strong = base64.b64encode(b"k" * 32).decode()
+    weak = base64.b64encode(b"short").decode()
+    older = base64.b64encode(b"o" * 32).decode()
+    doc = orjson.dumps(
+        {
+            "current": "2026-11",
+            "keys": {
+                "2026-11": {"alg": "HS256", "secret": strong},
+                "2026-05": {"alg": "HS256", "secret": older},
+            },
+        }
+    ).decode()
+    keys = keyset_from_settings(Settings(jwt_keys=doc))
+    assert (
+        keys is not None and keys.current == "2026-11" and set(keys.keys) == {"2026-11", "2026-05"}
+    )
+    # a token signed with the older key still verifies after rotation
+    old = _token(replace(keys, current="2026-05"))
+    from domain.accounts.tokens import verify
+
+    assert verify(keys, old, typ=TokenType.ACCESS, now=datetime.now(UTC)).role is Role.USER
+    with pytest.raises(ValueError, match="32 random bytes"):
+        keyset_from_settings(Settings(jwt_secret=weak))
+    with pytest.raises(ValueError, match="current"):
+        keyset_from_settings(Settings(jwt_keys=doc.replace('"current":"2026-11"', '"current":"x"')))
+    assert keyset_from_settings(Settings()) is None
