@@ -16,7 +16,7 @@ from decimal import Decimal
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from db.repos.bars import UPSERT_DAILY, UPSERT_MINUTE, ensure_partitions
+from db.repos.bars import UPSERT_DAILY, UPSERT_MINUTE, ensure_partitions, refresh_hourly
 from db.repos.markets import bump_reference_version
 from domain.markets.bar_csv import BarRow
 from domain.markets.closing_files import ClosingRow, Rejection
@@ -199,6 +199,7 @@ async def import_bar_rows(
                     await _upsert(conn, summary, "minute_bars", params, stamps)
                 if progress:
                     progress(len(chunk))
+        await refresh_hourly(conn, [ids[r.symbol] for r in minute], [r.day for r in minute])
         await conn.execute(
             text(
                 "UPDATE instruments SET data_source = 'CSV' WHERE id = ANY(:ids)"

@@ -34,6 +34,7 @@ MARKET_TABLES = (
     "index_constituents",
     "indices",
     "corporate_actions",
+    "hourly_bars",
     "minute_bars",
     "daily_bars",
     "instruments",
@@ -287,6 +288,11 @@ async def _write_bars(conn: AsyncConnection, data: DemoDataset, step: Progress) 
         ),
     )
     step("minute bars", n_minute)
+    if minute_days.min() is not None:
+        await conn.execute(
+            text("SELECT psx_refresh_hourly((SELECT array_agg(id) FROM instruments), :lo, :hi)"),
+            {"lo": minute_days.min(), "hi": minute_days.max()},
+        )
     n_index = 0
     for table, frame, key in (
         ("index_daily_bars", data.index_daily, "day"),

@@ -147,6 +147,14 @@ async def _candles(ctx: Context, *, kind: str, key: int, request: ChartRequest) 
     ctx.cache.unsafe = True  # bars change under the feed and with imports
     engine = ctx.services.database.read
     interval = request.interval
+    if interval is Interval.H1 and kind == "instrument":
+        # The hourly rollup holds exactly these buckets, kept in step with the minutes.
+        candles = await repo.hourly_candles(
+            engine, instrument_id=key, start=request.start, end=request.end
+        )
+        if request.adjusted:
+            candles = await _adjusted(ctx, key, candles, [trading_day_of(c.ts) for c in candles])
+        return candles[-request.limit :]
     if interval.intraday:
         candles = await repo.intraday_candles(
             engine,

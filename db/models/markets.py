@@ -216,6 +216,24 @@ class MinuteBarRow(Base):
     )
 
 
+class HourlyBarRow(Base):
+    """A rollup of 1-minute bars per hour of a session (aligned to the session's open)."""
+
+    __tablename__ = "hourly_bars"
+
+    instrument_id: Mapped[int] = mapped_column(
+        ForeignKey("instruments.id", ondelete="CASCADE"), primary_key=True
+    )
+    ts: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    open: Mapped[Decimal] = mapped_column(PRICE)
+    high: Mapped[Decimal] = mapped_column(PRICE)
+    low: Mapped[Decimal] = mapped_column(PRICE)
+    close: Mapped[Decimal] = mapped_column(PRICE)
+    volume: Mapped[int] = mapped_column(BigInteger)
+    turnover: Mapped[Decimal] = mapped_column(MONEY)
+    trades: Mapped[int] = mapped_column(Integer, server_default="0")
+
+
 class IndexDailyBarRow(Base):
     """An index's daily levels."""
 

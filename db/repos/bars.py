@@ -128,12 +128,12 @@ class LiveBars:
 async def write_live_bars(conn: AsyncConnection, bars: LiveBars) -> None:
     """Upsert a flush's bars (the caller holds the transaction)."""
     if bars.minute:
-        await ensure_partitions(
-            conn, "minute_bars", [b.ts.astimezone(PKT).date() for _, b in bars.minute]
-        )
+        days = [b.ts.astimezone(PKT).date() for _, b in bars.minute]
+        await ensure_partitions(conn, "minute_bars", days)
         params = _columns([b for _, b in bars.minute])
         params.update(ids=[i for i, _ in bars.minute], ts=[b.ts for _, b in bars.minute])
         await conn.execute(UPSERT_MINUTE, params)
+        await refresh_hourly(conn, [i for i, _ in bars.minute], days)
     if bars.daily:
         await ensure_partitions(conn, "daily_bars", [d.day for d in bars.daily])
         params = _columns([d.bar for d in bars.daily])
@@ -159,3 +159,14 @@ async def write_live_bars(conn: AsyncConnection, bars: LiveBars) -> None:
             ids=[i for i, _, _ in bars.index_daily], keys=[d for _, d, _ in bars.index_daily]
         )
         await conn.execute(UPSERT_INDEX_DAILY, params)
+
+
+async def refresh_hourly(
+    conn: AsyncConnection, instrument_ids: Sequence[int], days: Sequence[date]
+) -> None:
+    """Rebuild the hourly rollup of those instruments over those days (caller's transaction)."""
+    if instrument_ids and days:
+        await conn.execute(
+            text("SELECT psx_refresh_hourly(CAST(:ids AS integer[]), :lo, :hi)"),
+            {"ids": sorted(set(instrument_ids)), "lo": min(days), "hi": max(days)},
+        )

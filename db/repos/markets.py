@@ -209,8 +209,11 @@ async def intraday_candles(
 ) -> list[Candle]:
     """Candles of `minutes` width from 1-minute bars, aligned to each session's open."""
     table, column = _TABLES[(kind, "minute")]
+    # A candle is listed when it opens in [start, end), with all its minutes: the minutes are
+    # read up to one width past `end`, and buckets opening before `start` are dropped.
     sql = text(
         f"""
+        SELECT * FROM (
         SELECT date_bin(make_interval(mins => :minutes), b.ts, s.open_at) AS ts,
                (array_agg(b.open ORDER BY b.ts))[1] AS open,
                max(b.high) AS high, min(b.low) AS low,
@@ -220,17 +223,33 @@ async def intraday_candles(
           -- Equality on the PKT day lets the planner hash-join instead of a range loop.
           JOIN trading_sessions s ON s.day = (b.ts AT TIME ZONE 'Asia/Karachi')::date
                                  AND b.ts >= s.open_at AND b.ts < s.close_at
-         WHERE b.{column} = :key AND b.ts >= :start AND b.ts < :end
+         WHERE b.{column} = :key AND b.ts >= :start
+           AND b.ts < CAST(:end AS timestamptz) + make_interval(mins => :minutes)
            AND s.day BETWEEN (CAST(:start AS timestamptz) AT TIME ZONE 'Asia/Karachi')::date
                          AND (CAST(:end AS timestamptz) AT TIME ZONE 'Asia/Karachi')::date
          GROUP BY 1
-         ORDER BY 1
+        ) candles
+         WHERE ts >= :start AND ts < :end
+         ORDER BY ts
         """  # noqa: S608 - table and column come from a fixed mapping
     )
     async with engine.connect() as conn:
         rows = (
             await conn.execute(sql, {"key": key, "start": start, "end": end, "minutes": minutes})
         ).all()
+    return [_candle(r) for r in rows]
+
+
+async def hourly_candles(
+    engine: AsyncEngine, *, instrument_id: int, start: datetime, end: datetime
+) -> list[Candle]:
+    """H1 candles of an instrument from the hourly rollup (same buckets as `intraday_candles`)."""
+    sql = text(
+        "SELECT ts, open, high, low, close, volume, turnover, trades FROM hourly_bars"
+        " WHERE instrument_id = :key AND ts >= :start AND ts < :end ORDER BY ts"
+    )
+    async with engine.connect() as conn:
+        rows = (await conn.execute(sql, {"key": instrument_id, "start": start, "end": end})).all()
     return [_candle(r) for r in rows]
 
 

@@ -287,13 +287,39 @@ async def test_intraday_candles_align_to_session_open(gql: GraphQLClient) -> Non
     query = """query($i: Interval!, $f: DateTime!, $t: DateTime!) {
         chart(symbol: "OGDC", interval: $i, from: $f, to: $t, limit: 10000) {
         candles { ts volume } } }"""
-    span = {"f": iso(NOW - timedelta(days=10)), "t": iso(NOW)}
+    midnight = NOW.replace(hour=0, minute=0)
+    span = {"f": iso(midnight - timedelta(days=10)), "t": iso(midnight)}
     m1 = (await gql(query, {"i": "M1", **span}))["data"]["chart"]["candles"]
     h1 = (await gql(query, {"i": "H1", **span}))["data"]["chart"]["candles"]
+    m30 = (await gql(query, {"i": "M30", **span}))["data"]["chart"]["candles"]
     assert m1 and h1
     assert sum(c["volume"] for c in m1) == sum(c["volume"] for c in h1)
+    assert sum(c["volume"] for c in m30) == sum(c["volume"] for c in h1)
     # Hourly buckets start at :32 (Mon-Thu, Fri afternoon) or :17 (Friday morning).
     assert {c["ts"][14:16] for c in h1} <= {"32", "17"}
+
+
+async def test_a_candle_is_listed_when_it_opens_in_range_and_is_complete(
+    gql: GraphQLClient,
+) -> None:
+    query = """query($i: Interval!, $f: DateTime!, $t: DateTime!) {
+        chart(symbol: "OGDC", interval: $i, from: $f, to: $t, limit: 10000) {
+        candles { ts volume } } }"""
+    # 10:00 to 12:00 on a Thursday: H1 candles open at 10:32 and 11:32 (09:32 opened earlier)
+    day = NOW.replace(hour=10, minute=0)
+    for interval in ("H1", "M30"):
+        got = (await gql(query, {"i": interval, "f": iso(day), "t": iso(NOW)}))["data"]["chart"]
+        width = 60 if interval == "H1" else 30
+        last = got["candles"][-1]
+        opened = datetime.fromisoformat(last["ts"])
+        minutes = (
+            await gql(
+                query,
+                {"i": "M1", "f": iso(opened), "t": iso(opened + timedelta(minutes=width))},
+            )
+        )["data"]["chart"]["candles"]
+        assert last["volume"] == sum(m["volume"] for m in minutes)
+        assert datetime.fromisoformat(got["candles"][0]["ts"]) >= day
 
 
 async def test_daily_chart_agrees_with_minute_bars(gql: GraphQLClient) -> None:

@@ -312,6 +312,22 @@ async def test_bars_are_flushed_once_even_when_written_again(live: LiveServer) -
         ("11:01", Decimal(up(price, 2)), 100),
     ]
     assert daily == 1
+    async with engine.connect() as conn:
+        hour = (
+            await conn.execute(
+                text(
+                    "SELECT b.ts, b.close, b.volume FROM hourly_bars b JOIN instruments i"
+                    " ON i.id = b.instrument_id WHERE i.symbol = :s AND b.ts >= :t"
+                ),
+                {"s": symbol, "t": live.clock.at.replace(hour=10, minute=0)},
+            )
+        ).one()
+    # Friday's first session opens at 09:17: the 10:17 hour holds both minutes, rolled up.
+    assert (hour.ts.astimezone(PKT).strftime("%H:%M"), hour.close, hour.volume) == (
+        "10:17",
+        Decimal(up(price, 2)),
+        200,
+    )
 
 
 async def test_shutdown_fails_readiness_first_then_closes_sockets_1012(
