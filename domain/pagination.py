@@ -51,17 +51,27 @@ class Page(Generic[T]):
     has_previous: bool
 
 
-def page_of(items: Sequence[T], *, first: int | None, after: str | None) -> Page[T]:
-    """Slice `items` after the cursor, `first` at a time (at most MAX_PAGE).
+def page_size(first: int | None) -> int:
+    """The page size asked for: DEFAULT_PAGE when omitted.
 
     Raises:
-        DomainError: for a bad cursor or a page size outside 1..MAX_PAGE.
+        DomainError: OUT_OF_RANGE naming `first` outside 1..MAX_PAGE.
     """
     size = DEFAULT_PAGE if first is None else first
     if size < 1 or size > MAX_PAGE:
         raise DomainError(
             ErrorCode.OUT_OF_RANGE, f"`first` must be between 1 and {MAX_PAGE}.", "first"
         )
+    return size
+
+
+def page_of(items: Sequence[T], *, first: int | None, after: str | None) -> Page[T]:
+    """Slice `items` after the cursor, `first` at a time (at most MAX_PAGE).
+
+    Raises:
+        DomainError: for a bad cursor or a page size outside 1..MAX_PAGE.
+    """
+    size = page_size(first)
     start = 0 if after is None else decode_cursor(after) + 1
     chunk = tuple(items[start : start + size])
     return Page(

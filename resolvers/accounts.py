@@ -39,6 +39,7 @@ from domain.accounts.users import (
     normalise_email,
 )
 from domain.errors import DomainError, ErrorCode
+from domain.pagination import page_size
 from resolvers.context import Context, Principal, Security
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,6 @@ T = TypeVar("T")
 LOGIN_LIMIT_PER_ACCOUNT = 10
 LOGIN_LIMIT_PER_IP = 100
 LOGIN_WINDOW_SECONDS = 15 * 60
-AUDIT_PAGE_MAX = 100
 # One message for every sign-in failure: it must not tell whether the email exists.
 BAD_LOGIN = "Login failed: invalid email or password."
 
@@ -314,11 +314,7 @@ async def audit_log(ctx: Context, *, first: int | None, before: int | None) -> l
         DomainError: without a signed-in user, or for a page size outside 1..100.
     """
     principal = require_user(ctx)
-    size = 20 if first is None else first
-    if not 1 <= size <= AUDIT_PAGE_MAX:
-        raise DomainError(
-            ErrorCode.OUT_OF_RANGE, f"`first` must be between 1 and {AUDIT_PAGE_MAX}.", "first"
-        )
+    size = page_size(first)
     return await repo.audit_events(
         ctx.services.database.read, user_id=principal.user_id, limit=size, before_id=before
     )

@@ -19,12 +19,11 @@ from domain.alerts.rules import (
     check_alert_input,
 )
 from domain.errors import DomainError, ErrorCode
+from domain.pagination import page_size
 from resolvers.accounts import require_user
 from resolvers.context import Context
 from subscriptions import channels
 from subscriptions.hub import Hub, SharedEvent
-
-PAGE_MAX = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,11 +158,7 @@ async def my_alert_events(
         DomainError: for a page size outside 1..100.
     """
     user = require_user(ctx)
-    size = 20 if first is None else first
-    if not 1 <= size <= PAGE_MAX:
-        raise DomainError(
-            ErrorCode.OUT_OF_RANGE, f"`first` must be between 1 and {PAGE_MAX}.", "first"
-        )
+    size = page_size(first)
     return await repo.alert_events(
         ctx.services.database.read, user_id=user.user_id, limit=size, before_id=before
     )

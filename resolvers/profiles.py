@@ -33,6 +33,7 @@ from domain.accounts.users import (
 )
 from domain.errors import DomainError, ErrorCode
 from domain.markets.bars import Interval
+from domain.pagination import page_size
 from resolvers.accounts import Session, me, off_loop, open_session, require_user
 from resolvers.context import Context
 
@@ -314,7 +315,7 @@ async def audit_log_of(
         PermissionError: when the caller is not an administrator.
     """
     require_admin(ctx)
-    size = 20 if first is None else max(1, min(first, 100))
+    size = page_size(first)
     return await accounts_repo.audit_events(
         ctx.services.database.read, user_id=user_id, limit=size, before_id=before
     )
