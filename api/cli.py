@@ -175,7 +175,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
         # Compressing each small quote message per subscriber cost 10% of a busy server's CPU.
         ws_per_message_deflate=False,
     )
-    GracefulServer(config, app, drain_seconds=settings.drain_seconds).run()
+    # uvicorn re-raises the signal it caught once shutdown is done; the exit is clean.
+    with contextlib.suppress(KeyboardInterrupt):
+        GracefulServer(config, app, drain_seconds=settings.drain_seconds).run()
 
 
 async def _ingest(settings: Settings, args: argparse.Namespace) -> None:
