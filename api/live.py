@@ -100,7 +100,9 @@ async def start_live(
     live = LiveMarket(services.hub)
     await live.start()
     if feed_name == "none":
-        return services, live
+        # Another process ingests: its halts reach this one through the status channel.
+        await live.follow_market_status()
+        return replace(services, halted=live.halted), live
     feed: Feed
     if feed_name == "psx-dps":
         # Real trades in real time: the process's clock is the wall clock.

@@ -50,10 +50,25 @@ class LiveMarket:
         self.ingester: Ingester | None = None
         self.feed: Feed | None = None
         self._task: asyncio.Task[None] | None = None
+        self._status_task: asyncio.Task[None] | None = None
+        self.reported_state: str | None = None  # the last state the ingester published
 
     async def start(self) -> None:
         """Connect the hub."""
         await self.hub.start()
+
+    async def follow_market_status(self) -> None:
+        """Track the ingester's market state from its channel (processes without a feed)."""
+        self._status_task = asyncio.create_task(self._follow_status(), name="market-status")
+
+    async def _follow_status(self) -> None:
+        async with self.hub.subscribe([channels.MARKET_STATUS]) as box:
+            async for event in box:
+                self.reported_state = str(event.data.get("state", ""))
+
+    def halted(self) -> bool:
+        """True while the ingester reports a market halt."""
+        return self.reported_state == "HALTED"
 
     async def run_feed(self, feed: Feed, ingester: Ingester) -> None:
         """Start the ingester and run the feed in the background."""
@@ -77,6 +92,10 @@ class LiveMarket:
 
     async def stop(self) -> None:
         """Stop the feed, flush bars, end subscriptions, disconnect."""
+        if self._status_task is not None:
+            self._status_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._status_task
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
