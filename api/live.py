@@ -100,9 +100,15 @@ async def start_live(
     live = LiveMarket(services.hub)
     await live.start()
     if feed_name == "none":
-        # Another process ingests: its halts reach this one through the status channel.
+        # Another process ingests: its clock and halts reach this one through two channels.
         await live.follow_market_status()
-        return replace(services, halted=live.halted), live
+        followed = replace(
+            services,
+            clock=live.clock,
+            halted=live.halted,
+            ranges=RangeCache(services.database.read, today=lambda: trading_day_of(live.clock())),
+        )
+        return followed, live
     feed: Feed
     if feed_name == "psx-dps":
         # Real trades in real time: the process's clock is the wall clock.

@@ -7,6 +7,7 @@ CANDLES = "candles:"
 INDICES = "indices:"
 ALERTS = "alerts:"
 MARKET_STATUS = "market:status"
+MARKET_CLOCK = "market:clock"  # the feed's clock, once a second, for processes without a feed
 
 
 def quotes(symbol: str) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -127,6 +128,7 @@ class Ingester:
         self._status: MarketStatus | None = None
         self._lock = asyncio.Lock()
         self._flusher: asyncio.Task[None] | None = None
+        self._clock_sent = 0.0
 
     async def start(self) -> None:
         """Load the reference data, the current quotes and the calendar; start flushing."""
@@ -278,13 +280,19 @@ class Ingester:
         return [(channels.MARKET_STATUS, status_json(status, reason))]
 
     async def tick_clock(self) -> None:
-        """Publish a market-state change that happens without trades (open, close, halt end)."""
+        """Publish a market-state change that happens without trades (open, close, halt end),
+        and the feed's clock once a second for processes that tell time by it."""
         async with self._lock:
             now = self._clock()
             if now.astimezone(PKT).date() != self._sessions_day:
                 await self._load_sessions(now)
                 self.halts.new_day()
-            await self._publish(self._status_messages(now))
+            messages = self._status_messages(now)
+            wall = time.monotonic()
+            if wall - self._clock_sent >= 1.0:
+                self._clock_sent = wall
+                messages.append((channels.MARKET_CLOCK, orjson.dumps({"now": now.isoformat()})))
+            await self._publish(messages)
 
     async def _publish(self, messages: Sequence[tuple[str, bytes]]) -> None:
         try:

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 
 import orjson
 from broadcaster import BroadcastBackend
@@ -52,6 +53,7 @@ class LiveMarket:
         self._task: asyncio.Task[None] | None = None
         self._status_task: asyncio.Task[None] | None = None
         self.reported_state: str | None = None  # the last state the ingester published
+        self._offset = timedelta(0)  # feed clock minus wall clock
 
     async def start(self) -> None:
         """Connect the hub."""
@@ -62,9 +64,17 @@ class LiveMarket:
         self._status_task = asyncio.create_task(self._follow_status(), name="market-status")
 
     async def _follow_status(self) -> None:
-        async with self.hub.subscribe([channels.MARKET_STATUS]) as box:
+        async with self.hub.subscribe([channels.MARKET_STATUS, channels.MARKET_CLOCK]) as box:
             async for event in box:
-                self.reported_state = str(event.data.get("state", ""))
+                if event.channel == channels.MARKET_CLOCK:
+                    feed_now = datetime.fromisoformat(event.data["now"])
+                    self._offset = feed_now - datetime.fromtimestamp(event.received_at, UTC)
+                else:
+                    self.reported_state = str(event.data.get("state", ""))
+
+    def clock(self) -> datetime:
+        """The feed's time as last reported (the wall clock until it reports)."""
+        return datetime.now(UTC) + self._offset
 
     def halted(self) -> bool:
         """True while the ingester reports a market halt."""
