@@ -193,7 +193,7 @@ async def _adjusted(
     return adjust(candles, days, adjustments(relevant, closes))
 
 
-def _request(
+def chart_window(
     ctx: Context,
     *,
     interval: Interval,
@@ -202,6 +202,7 @@ def _request(
     limit: int | None,
     adjusted: bool,
 ) -> ChartRequest:
+    """The validated window of a chart request (range, limit, interval rules)."""
     return chart_request(
         interval=interval,
         start=start,
@@ -231,7 +232,9 @@ async def chart(
     inst = await instrument(ctx, symbol)
     if inst is None:
         raise DomainError(ErrorCode.UNKNOWN_SYMBOL, f"Unknown symbol '{symbol}'.", "symbol")
-    request = _request(ctx, interval=interval, start=start, end=end, limit=limit, adjusted=adjusted)
+    request = chart_window(
+        ctx, interval=interval, start=start, end=end, limit=limit, adjusted=adjusted
+    )
     candles = await _candles(ctx, kind="instrument", key=inst.id, request=request)
     return Chart(
         symbol=inst.symbol,
@@ -256,7 +259,9 @@ async def index_chart(
     Raises:
         DomainError: for a bad range or limit.
     """
-    request = _request(ctx, interval=interval, start=start, end=end, limit=limit, adjusted=False)
+    request = chart_window(
+        ctx, interval=interval, start=start, end=end, limit=limit, adjusted=False
+    )
     candles = await _candles(ctx, kind="index", key=index.id, request=request)
     return Chart(
         symbol=index.code,
