@@ -1,0 +1,1 @@
+"""Company fundamentals: financial statements, the ratios derived from them, the import CSV."""
