@@ -100,6 +100,8 @@ async def _import(settings: Settings, args: argparse.Namespace) -> int:
     from db.engine import make_engine
     from db.imports import import_bar_rows, import_closing_rows
     from db.migrate import migrate
+    from db.repos.fundamentals import import_statement_rows
+    from domain.fundamentals.csv import FundamentalsCsvError, parse_fundamentals_csv
     from domain.markets.bar_csv import BarCsvError, parse_bar_csv
     from domain.markets.closing_files import (
         ClosingFileError,
@@ -125,6 +127,12 @@ async def _import(settings: Settings, args: argparse.Namespace) -> int:
                                 engine, rows, rejects, progress=partial(bar.advance, task)
                             )
                         _report(f"{path}:{member}", summary)
+                elif args.kind == "fundamentals":
+                    statements, rejects = parse_fundamentals_csv(data.decode("utf-8-sig"))
+                    summary = await import_statement_rows(engine, statements, rejects)
+                    _report(path, summary)
+                    for bad in sorted(summary.examples, key=lambda r: r.line_no):
+                        console.print(f"  line {bad.line_no}: {bad.reason}")
                 else:
                     rows_csv, rejects = parse_bar_csv(data.decode("utf-8-sig"))
                     with _progress() as bar:
@@ -133,7 +141,7 @@ async def _import(settings: Settings, args: argparse.Namespace) -> int:
                             engine, rows_csv, rejects, progress=partial(bar.advance, task)
                         )
                     _report(path, summary)
-            except (ClosingFileError, BarCsvError) as exc:
+            except (ClosingFileError, BarCsvError, FundamentalsCsvError) as exc:
                 console.print(f"[red]{path}: {exc}[/red]")
                 failed += 1
     finally:
@@ -289,8 +297,8 @@ def parser() -> argparse.ArgumentParser:
     imp = sub.add_parser("import", help="import market data files")
     imp.add_argument(
         "kind",
-        choices=["closing", "bars"],
-        help="closing: PSX closing11.lis; bars: OHLCV CSV (see README)",
+        choices=["closing", "bars", "fundamentals"],
+        help="closing: PSX closing11.lis; bars: OHLCV CSV; fundamentals: statements CSV (README)",
     )
     imp.add_argument("files", nargs="+", help="files (.lis, .Z, .zip, .gz, .csv)")
     role = sub.add_parser("set-role", help="give an account a role (bootstraps the first admin)")

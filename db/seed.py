@@ -18,7 +18,9 @@ import polars as pl
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from db.repos.fundamentals import upsert_statements
 from db.repos.markets import bump_reference_version
+from domain.demo.fundamentals import demo_statements
 from domain.demo.generate import DemoDataset, generate_demo
 from domain.demo.holidays import PK_HOLIDAYS
 from domain.demo.universe import INDICES, SECTORS
@@ -29,6 +31,7 @@ log = logging.getLogger(__name__)
 Progress = Callable[[str, int], None]
 
 MARKET_TABLES = (
+    "financial_statements",
     "index_minute_bars",
     "index_daily_bars",
     "index_constituents",
@@ -55,6 +58,7 @@ class SeedSummary:
     corporate_actions: int
     sessions: int
     seconds: float
+    financial_statements: int = 0
 
 
 def _price(col: str, scale: int = 100) -> pl.Expr:
@@ -118,6 +122,8 @@ async def seed_demo(
         sessions = await _write_reference(conn, data, end)
         step("reference", sessions)
         counts = await _write_bars(conn, data, step)
+        statements = await _write_statements(conn, data, seed)
+        step("financial statements", statements)
         await bump_reference_version(conn)
     summary = SeedSummary(
         instruments=data.instruments.height,
@@ -127,6 +133,7 @@ async def seed_demo(
         corporate_actions=data.corporate_actions.height,
         sessions=sessions,
         seconds=round(time.perf_counter() - started, 2),
+        financial_statements=statements,
     )
     log.info("demo data seeded: %s", summary)
     return summary
@@ -227,6 +234,16 @@ async def _write_reference(conn: AsyncConnection, data: DemoDataset, end: date) 
             data.corporate_actions.to_dicts(),
         )
     return len(rows)
+
+
+async def _write_statements(conn: AsyncConnection, data: DemoDataset, seed: int) -> int:
+    ids = {r.symbol: r.id for r in await conn.execute(text("SELECT symbol, id FROM instruments"))}
+    rows = [
+        (ids[symbol], statement)
+        for symbol, statements in demo_statements(data, seed=seed).items()
+        for statement in statements
+    ]
+    return (await upsert_statements(conn, rows)).inserted
 
 
 async def _ids(conn: AsyncConnection, sql: str) -> pl.DataFrame:

@@ -28,7 +28,8 @@ Optional columns (an empty cell means "not reported"):
 - `dividends_per_share`: rupees per share declared for the period, >= 0.
 - `published_on`: ISO date the results were announced, not before `period_end`.
 
-Amounts are rupees, not thousands. Flow figures are for the period alone (a quarter's three
+Amounts are rupees, not thousands, kept to the paisa; per-share figures are kept to 0.0001
+(both rounded half up, as stored). Flow figures are for the period alone (a quarter's three
 months, not the year to date). Numbers may carry thousands separators if the cell is quoted
 (`"1,250,000"`). Blank lines are skipped. An unknown, repeated or missing column rejects the
 whole file; a bad row is reported with its line number and reason, and the other rows are
@@ -50,6 +51,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from typing import overload
 
 from domain.fundamentals.statements import FinancialStatement, PeriodKind, fiscal_year_end
 from domain.markets.closing_files import Rejection, parse_number
@@ -85,6 +87,7 @@ _SIGNED = ("gross_profit", "operating_profit", "ebitda", "operating_cash_flow")
 _NOT_NEGATIVE = ("total_debt", "cash", "current_assets", "current_liabilities")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _PAISA = Decimal("0.01")
+_PER_SHARE = Decimal("0.0001")
 _FIRST_YEAR, _LAST_YEAR = 1900, 2200
 
 
@@ -191,6 +194,24 @@ def _number(cells: dict[str, str], name: str) -> Decimal | None:
         raise _RowError(f"bad number: {name} {raw!r}") from None
 
 
+@overload
+def _paisa(value: Decimal) -> Decimal: ...
+@overload
+def _paisa(value: None) -> None: ...
+def _paisa(value: Decimal | None) -> Decimal | None:
+    """An amount as stored: to the paisa."""
+    return None if value is None else value.quantize(_PAISA, ROUND_HALF_UP)
+
+
+@overload
+def _four_places(value: Decimal) -> Decimal: ...
+@overload
+def _four_places(value: None) -> None: ...
+def _four_places(value: Decimal | None) -> Decimal | None:
+    """A per-share figure as stored: to 0.0001."""
+    return None if value is None else value.quantize(_PER_SHARE, ROUND_HALF_UP)
+
+
 def _whole(cells: dict[str, str], name: str) -> int | None:
     value = _number(cells, name)
     if value is None:
@@ -292,22 +313,22 @@ def _statement_row(line_no: int, cells: dict[str, str]) -> StatementRow:
             fiscal_year=fiscal_year,
             fiscal_quarter=quarter,
             period_end=period_end,
-            revenue=revenue,
-            net_income=net_income,
-            eps=eps,
-            total_assets=total_assets,
-            total_equity=total_equity,
-            book_value_per_share=book,
+            revenue=_paisa(revenue),
+            net_income=_paisa(net_income),
+            eps=_four_places(eps),
+            total_assets=_paisa(total_assets),
+            total_equity=_paisa(total_equity),
+            book_value_per_share=_four_places(book),
             shares=shares,
-            gross_profit=gross_profit,
-            operating_profit=signed["operating_profit"],
-            ebitda=signed["ebitda"],
-            total_debt=unsigned["total_debt"],
-            cash=unsigned["cash"],
-            current_assets=unsigned["current_assets"],
-            current_liabilities=unsigned["current_liabilities"],
-            operating_cash_flow=signed["operating_cash_flow"],
-            dividends_per_share=dps,
+            gross_profit=_paisa(gross_profit),
+            operating_profit=_paisa(signed["operating_profit"]),
+            ebitda=_paisa(signed["ebitda"]),
+            total_debt=_paisa(unsigned["total_debt"]),
+            cash=_paisa(unsigned["cash"]),
+            current_assets=_paisa(unsigned["current_assets"]),
+            current_liabilities=_paisa(unsigned["current_liabilities"]),
+            operating_cash_flow=_paisa(signed["operating_cash_flow"]),
+            dividends_per_share=_four_places(dps),
             published_on=published_on,
             data_source=DataSource.CSV,
         ),

@@ -643,3 +643,14 @@ def test_demo_dividends_of_a_company_with_a_split_are_restated(
     assert math.isclose(
         float(before[-1].eps * before[-1].shares), float(before[-1].net_income), rel_tol=1e-3
     )
+
+
+def test_csv_keeps_amounts_to_the_paisa_and_per_share_figures_to_four_places() -> None:
+    header = f"{HEADER},eps,dividends_per_share"
+    rows, _ = parse_fundamentals_csv(
+        csv_of(f"{GOOD_Q.replace(',1000,', ',1000.455,')},1.23456,0.00005", header=header)
+    )
+
+    [row] = rows
+    assert row.statement.revenue == D("1000.46")
+    assert (row.statement.eps, row.statement.dividends_per_share) == (D("1.2346"), D("0.0001"))
