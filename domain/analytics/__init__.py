@@ -1,0 +1,1 @@
+"""Technical analysis: indicators, candlestick and chart patterns."""
