@@ -95,7 +95,7 @@ class Book:
 
     `prev_close` is each bar's previous close in the symbol's own history (bars before the
     range included), which sets the day's circuit band. `entries[t]` and `exits[t]` list the
-    symbols with a signal on session t.
+    symbols with a signal on session t (sessions without one are absent).
     """
 
     symbols: list[str]
@@ -108,8 +108,8 @@ class Book:
     volume: list[list[float]]
     prev_close: list[list[float]]
     has_bar: list[list[bool]]
-    entries: list[list[int]]
-    exits: list[list[int]]
+    entries: dict[int, list[int]]
+    exits: dict[int, list[int]]
     mark_paisa: IntArray
     first_close: list[float]
     last_close: list[float]
@@ -122,13 +122,21 @@ def _scatter(values: FloatArray, at: IntArray, n: int) -> list[float]:
     return listed
 
 
-def _by_session(flags: BoolArray) -> list[list[int]]:
-    """For each session (column), the symbols (rows) flagged on it."""
-    rows, cols = np.nonzero(flags.T)
-    out: list[list[int]] = [[] for _ in range(flags.shape[1])]
-    for t, s in zip(rows.tolist(), cols.tolist(), strict=True):
-        out[t].append(s)
+def _by_session(flags: BoolArray) -> dict[int, list[int]]:
+    """The symbols (rows) flagged on each session (column) that has any."""
+    sessions, symbols = np.nonzero(flags.T)
+    out: dict[int, list[int]] = {}
+    for t, s in zip(sessions.tolist(), symbols.tolist(), strict=True):
+        out.setdefault(t, []).append(s)
     return out
+
+
+def tax_years(days: IntArray) -> IntArray:
+    """The Pakistani tax year (named by its end) of each day number."""
+    stamps = days.astype("datetime64[D]")
+    months = stamps.astype("datetime64[M]").astype(np.int64)
+    year, month = months // 12 + 1970, months % 12 + 1
+    return (year + (month >= 7)).astype(np.int64)
 
 
 def build_book(
@@ -170,8 +178,8 @@ def build_book(
         volume=[],
         prev_close=[],
         has_bar=[],
-        entries=[],
-        exits=[],
+        entries={},
+        exits={},
         mark_paisa=mark,
         first_close=[],
         last_close=[],

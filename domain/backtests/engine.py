@@ -57,6 +57,7 @@ from domain.backtests.calendars import (
     benchmark_series,
     build_book,
     symbol_bars,
+    tax_years,
 )
 from domain.backtests.metrics import sessions_per_year, summarise
 from domain.backtests.results import (
@@ -424,7 +425,7 @@ class _Sim:
         book = self.book
         now = self.settings.fill is FillTiming.CLOSE
         orders: list[tuple[int, _Order]] = []
-        for s in book.exits[t]:
+        for s in book.exits.get(t, ()):
             waiting = self.pending.get(s)
             if waiting is not None and waiting.kind is _Kind.ENTER:
                 del self.pending[s]
@@ -432,7 +433,7 @@ class _Sim:
                 order = self.pending[s] = _Order(_Kind.EXIT, at_open=not now)
                 orders.append((s, order))
         equity: int | None = None
-        for s in book.entries[t]:
+        for s in book.entries.get(t, ()):
             if s in self.positions or s in self.pending:
                 continue
             if equity is None:
@@ -477,7 +478,7 @@ class _Sim:
         n = book.days.shape[0]
         self.exposed = np.zeros(n, dtype=np.bool_)
         self.qty_delta = np.zeros((len(book.symbols), n), dtype=np.int64)
-        years = [tax_year(_EPOCH + timedelta(days=d)) for d in book.days.tolist()]
+        years: list[int] = tax_years(book.days).tolist()
         every = self.strategy.sizing.rebalance_every
         stops = self.strategy.stop_loss_pct is not None or self.strategy.take_profit_pct is not None
         at_close = self.settings.fill is FillTiming.CLOSE
@@ -526,8 +527,17 @@ def _result(
     exposure = np.divide(
         held * 100.0, equity_paisa, out=np.zeros(held.shape[0]), where=equity_paisa > 0
     )
+    # Cash stands still between fills and equity too while flat: one Decimal per value.
+    money: dict[int, Decimal] = {}
+
+    def dec(paisa: int) -> Decimal:
+        value = money.get(paisa)
+        if value is None:
+            value = money[paisa] = _dec(paisa)
+        return value
+
     points = tuple(
-        EquityPoint(ts, _dec(e), _dec(c), x, d)
+        EquityPoint(ts, dec(e), dec(c), x, d)
         for ts, e, c, x, d in zip(
             book.ts,
             equity_paisa.tolist(),

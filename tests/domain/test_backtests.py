@@ -11,6 +11,7 @@ import polars as pl
 import pytest
 
 from domain.analytics.indicators import IndicatorKind, IndicatorParams, IndicatorRequest, compute
+from domain.backtests.calendars import tax_years
 from domain.backtests.engine import BacktestSettings, FillTiming, run_backtest, simulate
 from domain.backtests.results import BacktestResult, ExitReason, FillReason, TaxCharge
 from domain.backtests.strategies import (
@@ -25,7 +26,7 @@ from domain.backtests.strategies import (
     Strategy,
 )
 from domain.errors import DomainError
-from domain.markets.costs import PSX_COSTS, CostBreakdown, Side
+from domain.markets.costs import PSX_COSTS, CostBreakdown, Side, tax_year
 
 D = Decimal
 # Monday 6 Jan 2025, 09:32 PKT: daily candles open at the first session.
@@ -494,3 +495,9 @@ def test_symbols_are_required_and_must_trade_in_the_range() -> None:
     with pytest.raises(DomainError) as raised:
         simulate({"AAA": bars(flat(1.0, 2.0))}, {"AAA": signals(2)}, ANY, late)
     assert (raised.value.field, raised.value.code.value) == ("symbols", "NOT_FOUND")
+
+
+def test_tax_years_of_a_calendar_match_the_tax_year_rule() -> None:
+    numbers = np.arange(19_500, 20_400, dtype=np.int64)
+    expected = [tax_year(date(1970, 1, 1) + timedelta(days=int(d))) for d in numbers]
+    assert tax_years(numbers).tolist() == expected
