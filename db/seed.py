@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from db.repos.fundamentals import upsert_statements
 from db.repos.markets import bump_reference_version
+from db.screener import refresh_screener
 from domain.demo.fundamentals import demo_statements
 from domain.demo.generate import DemoDataset, generate_demo
 from domain.demo.holidays import PK_HOLIDAYS
@@ -111,7 +112,8 @@ async def seed_demo(
 ) -> SeedSummary:
     """Replace all market data with the deterministic demo data set.
 
-    Everything is written in one transaction: a failure leaves the previous data intact.
+    Everything is written in one transaction: a failure leaves the previous data intact. The
+    screener snapshot is then rebuilt from the committed data.
     """
     started = time.perf_counter()
     step = progress or (lambda _msg, _n: None)
@@ -125,6 +127,9 @@ async def seed_demo(
         statements = await _write_statements(conn, data, seed)
         step("financial statements", statements)
         await bump_reference_version(conn)
+    # Derived data, rebuilt from what was just committed (it reads through new connections).
+    screened = await refresh_screener(engine)
+    step("screener snapshot", screened)
     summary = SeedSummary(
         instruments=data.instruments.height,
         daily_bars=counts["daily"],

@@ -18,18 +18,29 @@ from schema.accounts.two_factor import TwoFactorMutations
 from schema.alerts.operations import AlertMutations, AlertQueries, AlertSubscriptions
 from schema.errors import ErrorExtension, MaskedErrorExtension
 from schema.execution import SharedEventExecutor
+from schema.fundamentals.queries import FundamentalQueries
 from schema.markets.queries import MarketQueries
 from schema.markets.subscriptions import MarketSubscriptions
 from schema.scalars import SCALARS
+from schema.screening.operations import ScreeningMutations, ScreeningQueries
 
 
 @strawberry.type(description="Read the market and your account.")
-class Query(MarketQueries, AccountQueries, ProfileQueries, AlertQueries):
+class Query(
+    MarketQueries,
+    FundamentalQueries,
+    ScreeningQueries,
+    AccountQueries,
+    ProfileQueries,
+    AlertQueries,
+):
     pass
 
 
 @strawberry.type(description="Change your account.")
-class Mutation(AccountMutations, TwoFactorMutations, ProfileMutations, AlertMutations):
+class Mutation(
+    AccountMutations, TwoFactorMutations, ProfileMutations, AlertMutations, ScreeningMutations
+):
     pass
 
 

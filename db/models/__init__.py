@@ -1,6 +1,6 @@
 """SQLAlchemy models; importing this package registers every table on `Base.metadata`."""
 
-from db.models import accounts, alerts, fundamentals, markets
+from db.models import accounts, alerts, fundamentals, markets, screening
 from db.models.base import Base
 
-__all__ = ["Base", "accounts", "alerts", "fundamentals", "markets"]
+__all__ = ["Base", "accounts", "alerts", "fundamentals", "markets", "screening"]

@@ -133,3 +133,14 @@ class MinuteBars:
     def forming(self) -> list[tuple[str, Candle]]:
         """The bars still open."""
         return list(self._forming.items())
+
+
+SESSIONS_PER_YEAR = 248  # PSX sessions in a year (≈245-250 after holidays), for annualising
+SESSION_MINUTES = 358  # 09:32 to 15:30, Monday to Thursday
+
+
+def candles_per_year(interval: Interval) -> float:
+    """How many candles of an interval a year holds, for annualising volatility."""
+    if interval.intraday:
+        return SESSIONS_PER_YEAR * SESSION_MINUTES / interval.minutes
+    return {Interval.D1: SESSIONS_PER_YEAR, Interval.W1: 52, Interval.MN1: 12}[interval]

@@ -1,0 +1,1 @@
+"""The screener in the schema."""
