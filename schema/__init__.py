@@ -16,6 +16,8 @@ from schema.accounts.profiles import ProfileMutations, ProfileQueries
 from schema.accounts.queries import AccountQueries
 from schema.accounts.two_factor import TwoFactorMutations
 from schema.alerts.operations import AlertMutations, AlertQueries, AlertSubscriptions
+from schema.analytics.patterns import PatternQueries
+from schema.analytics.technical import AnalyticsQueries
 from schema.errors import ErrorExtension, MaskedErrorExtension
 from schema.execution import SharedEventExecutor
 from schema.fundamentals.queries import FundamentalQueries
@@ -28,6 +30,8 @@ from schema.screening.operations import ScreeningMutations, ScreeningQueries
 @strawberry.type(description="Read the market and your account.")
 class Query(
     MarketQueries,
+    AnalyticsQueries,
+    PatternQueries,
     FundamentalQueries,
     ScreeningQueries,
     AccountQueries,
