@@ -101,6 +101,7 @@ async def _import(settings: Settings, args: argparse.Namespace) -> int:
     from db.imports import import_bar_rows, import_closing_rows
     from db.migrate import migrate
     from db.repos.fundamentals import import_statement_rows
+    from db.screener import refresh_screener
     from domain.fundamentals.csv import FundamentalsCsvError, parse_fundamentals_csv
     from domain.markets.bar_csv import BarCsvError, parse_bar_csv
     from domain.markets.closing_files import (
@@ -144,9 +145,24 @@ async def _import(settings: Settings, args: argparse.Namespace) -> int:
             except (ClosingFileError, BarCsvError, FundamentalsCsvError) as exc:
                 console.print(f"[red]{path}: {exc}[/red]")
                 failed += 1
+        if failed < len(args.files):
+            rows_now = await refresh_screener(engine)
+            console.print(f"screener snapshot rebuilt: {rows_now} instruments")
     finally:
         await engine.dispose()
     return 1 if failed else 0
+
+
+async def _refresh_screener(settings: Settings) -> None:
+    from db.engine import make_engine
+    from db.screener import refresh_screener
+
+    engine = make_engine(_engine_url(settings))
+    try:
+        count = await refresh_screener(engine)
+    finally:
+        await engine.dispose()
+    console.print(f"screener snapshot rebuilt: {count} instruments")
 
 
 def _export_schema(args: argparse.Namespace) -> None:
@@ -304,6 +320,9 @@ def parser() -> argparse.ArgumentParser:
     role = sub.add_parser("set-role", help="give an account a role (bootstraps the first admin)")
     role.add_argument("email")
     role.add_argument("role", choices=["USER", "PREMIUM", "PROFESSIONAL", "INSTITUTIONAL", "ADMIN"])
+    sub.add_parser(
+        "refresh-screener", help="rebuild the screener snapshot from the stored market data"
+    )
     export = sub.add_parser("export-schema", help="print the GraphQL SDL")
     export.add_argument("--output", "-o", default="-", help="file to write (default stdout)")
     return p
@@ -327,6 +346,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         raise SystemExit(asyncio.run(_import(settings, args)))
     elif args.command == "set-role":
         asyncio.run(_set_role(settings, args))
+    elif args.command == "refresh-screener":
+        asyncio.run(_refresh_screener(settings))
     elif args.command == "export-schema":
         _export_schema(args)
 

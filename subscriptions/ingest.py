@@ -29,12 +29,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from db.cache import QuoteStore
 from db.repos import markets as repo
 from db.repos.bars import DailyBar, LiveBars, write_live_bars
+from db.screener import refresh_screener
 from domain.markets.bars import Candle, MinuteBars, minute_of
 from domain.markets.halts import HALT_INDEX, HaltMonitor
 from domain.markets.instruments import Index
 from domain.markets.quotes import QuoteState
 from domain.markets.reference import ReferenceData
-from domain.markets.sessions import PKT, MarketStatus, TradingSession, market_status
+from domain.markets.sessions import PKT, MarketState, MarketStatus, TradingSession, market_status
 from domain.markets.snapshots import index_view
 from domain.markets.ticks import Tick, TickRejection, apply_tick, check_tick
 from subscriptions import channels
@@ -129,6 +130,8 @@ class Ingester:
         self._lock = asyncio.Lock()
         self._flusher: asyncio.Task[None] | None = None
         self._clock_sent = 0.0
+        self._session_closed = False
+        self._upkeep: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         """Load the reference data, the current quotes and the calendar; start flushing."""
@@ -141,6 +144,9 @@ class Ingester:
 
     async def stop(self) -> None:
         """Stop flushing, then write whatever bars are pending (the forming ones included)."""
+        if self._upkeep is not None:
+            with contextlib.suppress(Exception):
+                await self._upkeep
         if self._flusher is not None:
             self._flusher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -275,6 +281,8 @@ class Ingester:
         status = market_status(now, self.sessions, halted=self.halts.halted(now))
         if self._status is not None and self._status.state == status.state:
             return []
+        if self._status is not None and status.state is MarketState.CLOSED:
+            self._session_closed = True  # the day's last session ended: end-of-day upkeep
         self._status = status
         reason = self.halts.halt.reason if self.halts.halted(now) and self.halts.halt else None
         return [(channels.MARKET_STATUS, status_json(status, reason))]
@@ -293,6 +301,18 @@ class Ingester:
                 self._clock_sent = wall
                 messages.append((channels.MARKET_CLOCK, orjson.dumps({"now": now.isoformat()})))
             await self._publish(messages)
+            closed, self._session_closed = self._session_closed, False
+        if closed and (self._upkeep is None or self._upkeep.done()):
+            self._upkeep = asyncio.create_task(self.end_of_day(), name="ingest-end-of-day")
+
+    async def end_of_day(self) -> None:
+        """After the close: write the day's bars, then rebuild the screener snapshot from them."""
+        try:
+            await self.flush(include_forming=True)
+            await refresh_screener(self._engine)
+        except Exception:
+            self.stats.flush_errors += 1
+            log.exception("end-of-day upkeep failed; the screener keeps the previous snapshot")
 
     async def _publish(self, messages: Sequence[tuple[str, bytes]]) -> None:
         try:
