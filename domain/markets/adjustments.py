@@ -11,6 +11,8 @@ from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
+import numpy as np
+
 from domain.markets.bars import Candle
 from domain.markets.instruments import CorporateAction, CorporateActionKind
 
@@ -49,6 +51,25 @@ def adjustment_for(action: CorporateAction, close_before: Decimal | None) -> Adj
         return Adjustment(action.ex_date, one, one)
     terp = (close_before + r * action.price) / (one + r)
     return Adjustment(action.ex_date, terp / close_before, one)
+
+
+def price_factors(
+    days: Sequence[date], closes: Sequence[float], actions: Sequence[CorporateAction]
+) -> np.ndarray:
+    """Back-adjustment factor of each bar: the product of the factors of later ex-dates.
+
+    `days` are the bars' trading days, ascending, and `closes` their raw closes; an action
+    whose ex-date falls after the last bar scales every bar.
+    """
+    factors = np.ones(len(days))
+    stamps = np.array(days, dtype="datetime64[D]")
+    for action in actions:
+        at = int(np.searchsorted(stamps, np.datetime64(action.ex_date)))
+        if at == 0:
+            continue
+        before = Decimal(str(closes[at - 1]))
+        factors[:at] *= float(adjustment_for(action, before).price_factor)
+    return factors
 
 
 def adjustments(

@@ -22,7 +22,7 @@ import polars as pl
 from domain.analytics import ta
 from domain.fundamentals.ratios import Ratios, compute_ratios
 from domain.fundamentals.statements import FinancialStatement
-from domain.markets.adjustments import adjustment_for
+from domain.markets.adjustments import price_factors
 from domain.markets.instruments import CorporateAction, Instrument
 from domain.screening.fields import ScreenField
 
@@ -49,21 +49,6 @@ class Snapshot:
     sector: str
     index_codes: tuple[str, ...]
     values: Mapping[ScreenField, float | None]
-
-
-def price_factors(
-    days: Sequence[date], closes: Sequence[float], actions: Sequence[CorporateAction]
-) -> np.ndarray:
-    """Back-adjustment factor of each bar: the product of the factors of later ex-dates."""
-    factors = np.ones(len(days))
-    stamps = np.array(days, dtype="datetime64[D]")
-    for action in actions:
-        at = int(np.searchsorted(stamps, np.datetime64(action.ex_date)))
-        if at == 0:
-            continue
-        before = Decimal(str(closes[at - 1]))
-        factors[:at] *= float(adjustment_for(action, before).price_factor)
-    return factors
 
 
 def _pct(now: float, then: float | None) -> float | None:
