@@ -41,6 +41,26 @@ CHART_D1_QUERY = (
     "low close volume } } }"
 )
 
+TECHNICAL_QUERY = (
+    "query Technical($s: String!, $from: DateTime!, $to: DateTime!) { technical(symbol: $s, "
+    "interval: D1, from: $from, to: $to, limit: 5000, indicators: [{kind: RSI}, {kind: MACD}, "
+    "{kind: BBANDS}]) { series { label output values } } }"
+)
+
+SCREEN_QUERY = (
+    "query Screen($f: ScreenFilterInput!) { screen(filter: $f, first: 50) { totalCount "
+    "nodes { symbol marketCap pe roe rsi14 perf3m } } }"
+)
+SCREEN_FILTER = {
+    "conditions": [
+        {"field": "MARKET_CAP", "operator": "GT", "value": 1e10},
+        {"field": "PE", "operator": "BETWEEN", "min": 2, "max": 15},
+        {"field": "RSI14", "operator": "LT", "value": 70},
+        {"field": "PRICE_VS_SMA200", "operator": "GT", "value": -20},
+        {"field": "INDEX", "operator": "IN", "values": ["KSE100"]},
+    ]
+}
+
 INDICES_QUERY = "{ indices { code level change changePercent } }"
 
 SECTORS_QUERY = (
@@ -98,6 +118,12 @@ def build_operations(
             CHART_D1_QUERY,
             {"s": symbol, "from": _iso_utc(to - timedelta(days=5 * 365)), "to": _iso_utc(to)},
         ),
+        Operation(
+            "technical10y",
+            TECHNICAL_QUERY,
+            {"s": symbol, "from": _iso_utc(to - timedelta(days=10 * 365)), "to": _iso_utc(to)},
+        ),
+        Operation("screen5", SCREEN_QUERY, {"f": SCREEN_FILTER}),
         Operation("indices", INDICES_QUERY, {}),
         Operation("sectors", SECTORS_QUERY, {}),
     )

@@ -22,7 +22,8 @@ from typing import Any, TypeVar
 import orjson
 from graphql import ExecutionResult, FieldNode, VariableNode, print_ast
 from graphql.language import Visitor, visit
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from schema.leaf_lists import LeafListExecutor
 
 _MEMO = "_psx_shared_results"
 R = TypeVar("R")
@@ -46,7 +47,7 @@ class _Variables(Visitor):
         self.names.add(node.name.value)
 
 
-class SharedEventExecutor(StrawberryGraphQLCoreExecutionContext):
+class SharedEventExecutor(LeafListExecutor):
     """An executor whose per-event executions are shared between identical subscribers."""
 
     _share_key: str | None = None

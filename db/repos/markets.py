@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 
+import polars as pl
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -366,3 +367,41 @@ async def sessions_between(
             )
             for r in rows
         ]
+
+
+_FRAME_SCHEMA = pl.Schema(
+    {
+        "ts": pl.Datetime("us", "UTC"),
+        "open": pl.Float64(),
+        "high": pl.Float64(),
+        "low": pl.Float64(),
+        "close": pl.Float64(),
+        "volume": pl.Float64(),
+        "turnover": pl.Float64(),
+    }
+)
+
+
+async def daily_frame(
+    engine: AsyncEngine, *, instrument_id: int, first_day: date, last_day: date
+) -> pl.DataFrame:
+    """An instrument's daily bars in [first_day, last_day] as a Float64 frame (indicator math).
+
+    The same rows and candle times as `daily_candles`, decoded as floats by the database: a
+    long history for indicators needs no Decimal per price.
+    """
+    sql = text(
+        """
+        SELECT coalesce(s.open_at, (b.day + time '09:32') AT TIME ZONE 'Asia/Karachi') AS ts,
+               b.open::float8, b.high::float8, b.low::float8, b.close::float8,
+               b.volume::float8, b.turnover::float8
+          FROM daily_bars b
+          LEFT JOIN trading_sessions s ON s.day = b.day AND s.number = 1
+         WHERE b.instrument_id = :key AND b.day BETWEEN :first AND :last
+         ORDER BY b.day
+        """
+    )
+    params = {"key": instrument_id, "first": first_day, "last": last_day}
+    async with engine.connect() as conn:
+        rows = (await conn.execute(sql, params)).all()
+    return pl.DataFrame([tuple(r) for r in rows], schema=_FRAME_SCHEMA, orient="row")

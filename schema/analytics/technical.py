@@ -82,8 +82,13 @@ class IndicatorSeries:
 
 @strawberry.type(description="Candles and the indicator series computed over them.")
 class TechnicalAnalysis:
-    chart: Chart = strawberry.field(description="The candles.")
+    result: strawberry.Private[analytics.Technical]
     series: list[IndicatorSeries] = strawberry.field(description="The requested series.")
+
+    @strawberry.field(description="The candles.")
+    async def chart(self, info: Info) -> Chart:
+        # Loaded and mapped only when asked for: long charts cost more than the indicators.
+        return chart_of(await analytics.technical_chart(ctx(info), self.result), ctx(info))
 
 
 @strawberry.type
@@ -130,4 +135,4 @@ class AnalyticsQueries:
             for r in result.results
             for name, values in r.outputs.items()
         ]
-        return TechnicalAnalysis(chart=chart_of(result.chart, ctx(info)), series=series)
+        return TechnicalAnalysis(result=result, series=series)
