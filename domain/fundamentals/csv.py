@@ -47,12 +47,12 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import overload
 
+from domain.csv_headers import header_columns, non_blank
 from domain.fundamentals.statements import FinancialStatement, PeriodKind, fiscal_year_end
 from domain.markets.closing_files import Rejection, parse_number
 from domain.markets.instruments import DataSource
@@ -120,15 +120,17 @@ def parse_fundamentals_csv(text: str) -> tuple[list[StatementRow], list[Rejectio
     """
     lines = text.removeprefix("\ufeff").splitlines()
     reader = csv.reader(lines)
-    header = next(_non_blank(reader), None)
+    header = next(non_blank(reader), None)
     if header is None:
         raise FundamentalsCsvError("empty file: a header row is required")
-    columns = _columns(header)
+    columns = header_columns(
+        header, required=REQUIRED_COLUMNS, optional=OPTIONAL_COLUMNS, error=FundamentalsCsvError
+    )
 
     rows: list[StatementRow] = []
     rejections: list[Rejection] = []
     seen: dict[tuple[str, PeriodKind, int, int | None], int] = {}
-    for record in _non_blank(reader):
+    for record in non_blank(reader):
         line_no = reader.line_num
         line = lines[line_no - 1]
         if len(record) != len(columns):
@@ -146,26 +148,6 @@ def parse_fundamentals_csv(text: str) -> tuple[list[StatementRow], list[Rejectio
         seen[key] = line_no
         rows.append(parsed)
     return rows, rejections
-
-
-def _non_blank(reader: Iterator[list[str]]) -> Iterator[list[str]]:
-    return (record for record in reader if any(cell.strip() for cell in record))
-
-
-def _columns(header: list[str]) -> list[str]:
-    columns = [cell.strip().lower() for cell in header]
-    known = set(REQUIRED_COLUMNS) | set(OPTIONAL_COLUMNS)
-    unknown = [c for c in columns if c not in known]
-    if unknown:
-        allowed = ", ".join((*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS))
-        raise FundamentalsCsvError(f"unknown column(s): {', '.join(unknown)} (allowed: {allowed})")
-    repeated = sorted({c for c in columns if columns.count(c) > 1})
-    if repeated:
-        raise FundamentalsCsvError(f"repeated column(s): {', '.join(repeated)}")
-    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
-    if missing:
-        raise FundamentalsCsvError(f"missing required column(s): {', '.join(missing)}")
-    return columns
 
 
 class _RowError(ValueError):

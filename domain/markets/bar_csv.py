@@ -34,11 +34,11 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
+from domain.csv_headers import header_columns, non_blank
 from domain.markets.closing_files import Rejection, bar_problem, parse_number, parse_volume
 from domain.markets.prices import TICK
 from domain.markets.sessions import PKT
@@ -87,14 +87,16 @@ def parse_bar_csv(text: str) -> tuple[list[BarRow], list[Rejection]]:
     """
     lines = text.removeprefix("\ufeff").splitlines()
     reader = csv.reader(lines)
-    header = next(_non_blank(reader), None)
+    header = next(non_blank(reader), None)
     if header is None:
         raise BarCsvError("empty file: a header row is required")
-    columns = _columns(header)
+    columns = header_columns(
+        header, required=REQUIRED_COLUMNS, optional=OPTIONAL_COLUMNS, error=BarCsvError
+    )
 
     rows: list[BarRow] = []
     rejections: list[Rejection] = []
-    for record in _non_blank(reader):
+    for record in non_blank(reader):
         line_no = reader.line_num
         line = lines[line_no - 1]
         if len(record) != len(columns):
@@ -107,27 +109,6 @@ def parse_bar_csv(text: str) -> tuple[list[BarRow], list[Rejection]]:
         else:
             rows.append(row_or_reason)
     return rows, rejections
-
-
-def _non_blank(reader: Iterator[list[str]]) -> Iterator[list[str]]:
-    # Spreadsheets pad with empty lines and rows of bare commas; neither is a bar.
-    return (record for record in reader if any(cell.strip() for cell in record))
-
-
-def _columns(header: list[str]) -> list[str]:
-    columns = [cell.strip().lower() for cell in header]
-    known = set(REQUIRED_COLUMNS) | set(OPTIONAL_COLUMNS)
-    unknown = [c for c in columns if c not in known]
-    if unknown:
-        allowed = ", ".join((*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS))
-        raise BarCsvError(f"unknown column(s): {', '.join(unknown)} (allowed: {allowed})")
-    repeated = sorted({c for c in columns if columns.count(c) > 1})
-    if repeated:
-        raise BarCsvError(f"repeated column(s): {', '.join(repeated)}")
-    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
-    if missing:
-        raise BarCsvError(f"missing required column(s): {', '.join(missing)}")
-    return columns
 
 
 def _parse_row(line_no: int, cells: dict[str, str]) -> BarRow | str:
