@@ -135,6 +135,7 @@ async def start_live(
         hub=services.hub,
         clock=clock.now,
         on_trades=alert_engine.on_trades,
+        on_close=alert_engine.on_close,
     )
     await live.run_feed(feed, ingester)
     log.info("%s feed running from %s (speed %.1fx)", feed.name, clock.now(), settings.feed_speed)

@@ -18,6 +18,7 @@ from domain.alerts.rules import (
     AlertRepeat,
     check_alert_input,
 )
+from domain.analytics.patterns import PatternKind
 from domain.errors import DomainError, ErrorCode
 from domain.pagination import page_size
 from resolvers.accounts import require_user
@@ -36,6 +37,7 @@ class NewAlert:
     period: int | None
     repeat: AlertRepeat
     cooldown_seconds: int | None
+    pattern: PatternKind | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,14 +71,17 @@ async def create_alert(ctx: Context, cmd: NewAlert) -> Alert:
     """Create an alert for the signed-in user.
 
     Raises:
-        DomainError: for an unknown symbol, bad threshold/period/cooldown, or the tier's cap.
+        DomainError: for an unknown symbol, bad threshold/period/pattern/cooldown, or the
+            tier's cap.
     """
     user = require_user(ctx)
     symbol = cmd.symbol.strip().upper()
     ref = await ctx.services.reference.get()
     if symbol not in ref.instrument_by_symbol:
         raise DomainError(ErrorCode.UNKNOWN_SYMBOL, f"Unknown symbol '{cmd.symbol}'.", "symbol")
-    threshold, period = check_alert_input(cmd.condition, cmd.threshold, cmd.period)
+    threshold, period = check_alert_input(
+        cmd.condition, cmd.threshold, cmd.period, pattern=cmd.pattern
+    )
     cooldown = _cooldown(cmd.repeat, cmd.cooldown_seconds)
     cap = ENTITLEMENTS[user.role].max_alerts
     async with ctx.services.database.primary.begin() as conn:
@@ -91,6 +96,7 @@ async def create_alert(ctx: Context, cmd: NewAlert) -> Alert:
             condition=cmd.condition,
             threshold=threshold,
             period=period,
+            pattern=cmd.pattern,
             repeat=cmd.repeat,
             cooldown_seconds=int(cooldown.total_seconds()),
         )
@@ -111,6 +117,7 @@ async def update_alert(ctx: Context, alert_id: uuid.UUID, change: AlertChange) -
             alert.condition,
             change.threshold if change.threshold is not None else alert.threshold,
             change.period if change.period is not None else alert.period,
+            pattern=alert.pattern,
         )
         cooldown = (
             _cooldown(alert.repeat, change.cooldown_seconds)

@@ -1,24 +1,32 @@
-"""The alert engine: evaluates users' alerts on each trade, in the ingest pipeline.
+"""The alert engine: evaluates users' alerts on each trade and at the close, in the ingest
+pipeline.
 
 Alerts are indexed by symbol, so a trade costs only the alerts on its symbol. The set is
 reloaded when a mutation bumps its version (checked at most every `check_every` seconds).
+PATTERN alerts watch the daily candle: when the day's last session closes (and its bars are
+flushed), `on_close` reads the recent daily bars of every symbol they watch in one statement
+and fires those whose pattern completes on the session's candle.
 Fired alerts are stored, and published on their owner's channel after the commit.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime
 
 import orjson
+import polars as pl
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.repos import alerts as repo
+from db.repos import markets as market_repo
 from domain.alerts.rules import (
     DEFAULT_PERIOD,
+    PATTERN_BARS,
     Alert,
     AlertCondition,
     AlertEvent,
@@ -26,7 +34,9 @@ from domain.alerts.rules import (
     Firing,
     SymbolHistory,
     evaluate,
+    pattern_firings,
 )
+from domain.markets.instruments import CorporateAction
 from domain.markets.quotes import QuoteState
 from domain.markets.sessions import PKT
 from subscriptions import channels
@@ -35,6 +45,32 @@ from subscriptions.hub import Hub
 log = logging.getLogger(__name__)
 
 HISTORY_DAYS = 250  # enough for a 200-day average and a well-seeded RSI
+
+
+def _fired(alert: Alert, at: datetime) -> Alert:
+    """The alert as it stands after firing: rearming later, or off for a ONCE alert."""
+    return replace(
+        alert, last_fired_at=at, active=alert.active and alert.repeat is not AlertRepeat.ONCE
+    )
+
+
+def _all_pattern_firings(
+    alerts: Mapping[str, Sequence[Alert]],
+    frames: Mapping[str, pl.DataFrame],
+    actions: Mapping[int, Sequence[CorporateAction]],
+    *,
+    day: date,
+    at: datetime,
+) -> list[Firing]:
+    out: list[Firing] = []
+    for symbol, frame in frames.items():
+        instrument_id = int(frame.get_column("instrument_id")[0])
+        out.extend(
+            pattern_firings(
+                alerts[symbol], frame, day=day, at=at, actions=actions.get(instrument_id, ())
+            )
+        )
+    return out
 
 
 def alert_event_json(event: AlertEvent) -> bytes:
@@ -55,7 +91,7 @@ def alert_event_json(event: AlertEvent) -> bytes:
 
 
 class AlertEngine:
-    """Holds the active alerts by symbol and evaluates them on trades."""
+    """Holds the active alerts by symbol and evaluates them on trades and at the close."""
 
     def __init__(self, engine: AsyncEngine, hub: Hub, *, check_every: float = 2.0) -> None:
         self._engine = engine
@@ -66,10 +102,13 @@ class AlertEngine:
         self._by_symbol: dict[str, list[Alert]] = {}
         self._history: dict[str, SymbolHistory] = {}
         self._history_day: date | None = None
+        # on_close runs beside the feed's batches: one evaluation at a time keeps the
+        # in-memory rearming of fired alerts consistent.
+        self._lock = asyncio.Lock()
         self.fired = 0
 
-    async def _refresh(self, day: date) -> None:
-        if time.monotonic() - self._checked >= self._check_every:
+    async def _refresh(self, day: date, *, force: bool = False) -> None:
+        if force or time.monotonic() - self._checked >= self._check_every:
             self._checked = time.monotonic()
             version = await repo.alerts_version(self._engine)
             if version != self._version:
@@ -104,24 +143,64 @@ class AlertEngine:
         """Evaluate the alerts of the traded symbols; store and publish what fired."""
         if not trades:
             return []
-        await self._refresh(trades[-1][1].updated_at.astimezone(PKT).date())
-        firings: list[Firing] = []
-        for before, after in trades:
-            alerts = self._by_symbol.get(after.symbol)
-            if not alerts:
-                continue
-            history = self._history.get(after.symbol)
-            for i, alert in enumerate(alerts):
-                firing = evaluate(alert, before, after, history)
-                if firing is None:
+        async with self._lock:
+            await self._refresh(trades[-1][1].updated_at.astimezone(PKT).date())
+            firings: list[Firing] = []
+            for before, after in trades:
+                alerts = self._by_symbol.get(after.symbol)
+                if not alerts:
                     continue
-                firings.append(firing)
-                # Fired alerts rearm (or stay off) in memory at once, within this batch too.
-                alerts[i] = replace(
-                    alert,
-                    last_fired_at=firing.at,
-                    active=alert.active and alert.repeat is not AlertRepeat.ONCE,
-                )
+                history = self._history.get(after.symbol)
+                for i, alert in enumerate(alerts):
+                    firing = evaluate(alert, before, after, history)
+                    if firing is None:
+                        continue
+                    firings.append(firing)
+                    # Fired alerts rearm (or stay off) in memory at once, within this batch too.
+                    alerts[i] = _fired(alert, firing.at)
+            return await self._record(firings)
+
+    async def on_close(self, day: date) -> list[AlertEvent]:
+        """After `day`'s last session closed and its bars were written: fire the PATTERN
+        alerts whose pattern completes on that day's daily candle; store and publish them.
+
+        Firings are stamped with the session's close, so evaluating the same day twice (a
+        restart after the close) fires nothing new.
+        """
+        async with self._lock:
+            await self._refresh(day, force=True)  # alerts created during the day count
+            watching: dict[str, list[Alert]] = {}
+            for symbol, alerts in self._by_symbol.items():
+                for a in alerts:
+                    if a.active and a.condition is AlertCondition.PATTERN:
+                        watching.setdefault(symbol, []).append(a)
+            if not watching:
+                return []
+            sessions = await market_repo.sessions_between(self._engine, first_day=day, last_day=day)
+            if not sessions:
+                log.warning("no trading session on %s: pattern alerts not evaluated", day)
+                return []
+            at = max(s.close_at for s in sessions)
+            frames = await repo.recent_daily_frames(
+                self._engine, symbols=sorted(watching), last_day=day, bars=PATTERN_BARS
+            )
+            actions = await market_repo.corporate_actions(
+                self._engine,
+                instrument_ids=[int(f.get_column("instrument_id")[0]) for f in frames.values()],
+            )
+            # Pattern detection is CPU work: off the event loop, so the market data flows.
+            firings = await asyncio.to_thread(
+                _all_pattern_firings, watching, frames, actions, day=day, at=at
+            )
+            fired = {f.alert.id for f in firings}
+            for alerts in self._by_symbol.values():
+                for i, alert in enumerate(alerts):
+                    if alert.id in fired:
+                        alerts[i] = _fired(alert, at)
+            return await self._record(firings)
+
+    async def _record(self, firings: Sequence[Firing]) -> list[AlertEvent]:
+        """Store the firings in one transaction, then publish them on their owners' channels."""
         if not firings:
             return []
         async with self._engine.begin() as conn:

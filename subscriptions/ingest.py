@@ -44,6 +44,7 @@ from subscriptions.hub import Hub
 log = logging.getLogger(__name__)
 
 TradesHook = Callable[[Sequence[tuple[QuoteState | None, QuoteState]]], Awaitable[object]]
+CloseHook = Callable[[date], Awaitable[object]]
 
 LEVEL = Decimal("0.01")
 
@@ -107,6 +108,7 @@ class Ingester:
         clock: Callable[[], datetime],
         flush_every: float = 2.0,
         on_trades: TradesHook | None = None,
+        on_close: CloseHook | None = None,
     ) -> None:
         self._engine = engine
         self._store = store
@@ -114,6 +116,7 @@ class Ingester:
         self._clock = clock
         self._flush_every = flush_every
         self._on_trades = on_trades
+        self._on_close = on_close
         self.reference: ReferenceData | None = None
         self.states: dict[str, QuoteState] = {}
         self.sessions: list[TradingSession] = []
@@ -303,12 +306,27 @@ class Ingester:
             await self._publish(messages)
             closed, self._session_closed = self._session_closed, False
         if closed and (self._upkeep is None or self._upkeep.done()):
-            self._upkeep = asyncio.create_task(self.end_of_day(), name="ingest-end-of-day")
+            day = max(
+                (s.day for s in self.sessions if s.close_at <= now),
+                default=now.astimezone(PKT).date(),
+            )
+            self._upkeep = asyncio.create_task(self.end_of_day(day), name="ingest-end-of-day")
 
-    async def end_of_day(self) -> None:
-        """After the close: write the day's bars, then rebuild the screener snapshot from them."""
+    async def end_of_day(self, day: date) -> None:
+        """After `day`'s close: write the day's bars, then run the close hook (pattern alerts)
+        and rebuild the screener snapshot from them."""
         try:
             await self.flush(include_forming=True)
+        except Exception:
+            self.stats.flush_errors += 1
+            log.exception("end-of-day flush failed; the screener keeps the previous snapshot")
+            return
+        if self._on_close is not None:
+            try:
+                await self._on_close(day)
+            except Exception:  # an alert failure must not stop the upkeep
+                log.exception("end-of-day alert evaluation failed")
+        try:
             await refresh_screener(self._engine)
         except Exception:
             self.stats.flush_errors += 1

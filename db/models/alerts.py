@@ -32,6 +32,7 @@ class AlertRow(Base):
     __table_args__ = (
         CheckConstraint("repeat IN ('ONCE', 'COOLDOWN')", name="repeat"),
         CheckConstraint("cooldown_seconds >= 0", name="cooldown"),
+        CheckConstraint("(condition = 'PATTERN') = (pattern IS NOT NULL)", name="pattern"),
         Index("ix_alerts_user_id", "user_id"),
         Index("ix_alerts_symbol_active", "symbol", "active"),
     )
@@ -44,6 +45,8 @@ class AlertRow(Base):
     condition: Mapped[str] = mapped_column(Text)
     threshold: Mapped[Decimal | None] = mapped_column(Numeric(20, 6))
     period: Mapped[int | None] = mapped_column(Integer)
+    # The candlestick or chart pattern a PATTERN alert watches for (a PatternKind name).
+    pattern: Mapped[str | None] = mapped_column(Text)
     repeat: Mapped[str] = mapped_column(Text)
     cooldown_seconds: Mapped[int] = mapped_column(Integer, server_default="0")
     active: Mapped[bool] = mapped_column(Boolean, server_default="true")

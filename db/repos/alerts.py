@@ -1,4 +1,5 @@
-"""Alert storage: users' alerts, fired events, and the daily history indicator alerts use."""
+"""Alert storage: users' alerts, fired events, and the daily history indicator and pattern
+alerts are evaluated on."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+import polars as pl
 from sqlalchemy import Row, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -20,11 +22,18 @@ from domain.alerts.rules import (
     Firing,
     SymbolHistory,
 )
+from domain.analytics.patterns import PatternKind
 
 _COLUMNS = (
-    "id, user_id, symbol, condition, threshold, period, repeat, cooldown_seconds, active,"
-    " last_fired_at, created_at"
+    "id, user_id, symbol, condition, threshold, period, pattern, repeat, cooldown_seconds,"
+    " active, last_fired_at, created_at"
 )
+_SELECT = f"SELECT {_COLUMNS} FROM alerts"  # noqa: S608 - constant columns
+_INSERT = f"""
+INSERT INTO alerts (user_id, symbol, condition, threshold, period, pattern, repeat,
+                    cooldown_seconds)
+VALUES (:u, :s, :c, :t, :p, :pt, :r, :cd) RETURNING {_COLUMNS}
+"""  # noqa: S608 - constant columns
 
 
 def _alert(r: Row[Any]) -> Alert:
@@ -35,6 +44,7 @@ def _alert(r: Row[Any]) -> Alert:
         condition=AlertCondition(r.condition),
         threshold=r.threshold,
         period=r.period,
+        pattern=None if r.pattern is None else PatternKind(r.pattern),
         repeat=AlertRepeat(r.repeat),
         cooldown=timedelta(seconds=r.cooldown_seconds),
         active=r.active,
@@ -71,24 +81,21 @@ async def create_alert(
     condition: AlertCondition,
     threshold: Decimal | None,
     period: int | None,
+    pattern: PatternKind | None,
     repeat: AlertRepeat,
     cooldown_seconds: int,
 ) -> Alert:
     """Store a new active alert."""
     row = (
         await conn.execute(
-            text(
-                "INSERT INTO alerts (user_id, symbol, condition, threshold, period, repeat,"
-                " cooldown_seconds) VALUES (:u, :s, :c, :t, :p, :r, :cd)"
-                " RETURNING id, user_id, symbol, condition, threshold, period, repeat,"
-                " cooldown_seconds, active, last_fired_at, created_at"
-            ),
+            text(_INSERT),
             {
                 "u": user_id,
                 "s": symbol,
                 "c": condition.value,
                 "t": threshold,
                 "p": period,
+                "pt": None if pattern is None else pattern.value,
                 "r": repeat.value,
                 "cd": cooldown_seconds,
             },
@@ -104,11 +111,7 @@ async def alert_for_update(
     """The user's alert (None for someone else's), locked until the transaction ends."""
     row = (
         await conn.execute(
-            text(
-                "SELECT id, user_id, symbol, condition, threshold, period, repeat,"
-                " cooldown_seconds, active, last_fired_at, created_at FROM alerts"
-                " WHERE id = :id AND user_id = :u FOR UPDATE"
-            ),
+            text(f"{_SELECT} WHERE id = :id AND user_id = :u FOR UPDATE"),
             {"id": alert_id, "u": user_id},
         )
     ).one_or_none()
@@ -149,11 +152,7 @@ async def alerts_of(engine: AsyncEngine, user_id: uuid.UUID) -> list[Alert]:
     """The user's alerts, newest first."""
     async with engine.connect() as conn:
         rows = await conn.execute(
-            text(
-                "SELECT id, user_id, symbol, condition, threshold, period, repeat,"
-                " cooldown_seconds, active, last_fired_at, created_at FROM alerts"
-                " WHERE user_id = :u ORDER BY created_at DESC, id"
-            ),
+            text(f"{_SELECT} WHERE user_id = :u ORDER BY created_at DESC, id"),
             {"u": user_id},
         )
         return [_alert(r) for r in rows]
@@ -162,12 +161,7 @@ async def alerts_of(engine: AsyncEngine, user_id: uuid.UUID) -> list[Alert]:
 async def active_alerts(engine: AsyncEngine) -> list[Alert]:
     """Every active alert (the engine indexes them by symbol)."""
     async with engine.connect() as conn:
-        rows = await conn.execute(
-            text(
-                "SELECT id, user_id, symbol, condition, threshold, period, repeat,"
-                " cooldown_seconds, active, last_fired_at, created_at FROM alerts WHERE active"
-            )
-        )
+        rows = await conn.execute(text(f"{_SELECT} WHERE active"))
         return [_alert(r) for r in rows]
 
 
@@ -276,3 +270,46 @@ async def symbol_histories(
             },
         )
         return {r.symbol: SymbolHistory(tuple(r.closes or ()), r.avg_volume) for r in rows}
+
+
+_BAR_SCHEMA = pl.Schema(
+    {
+        "instrument_id": pl.Int64(),
+        "day": pl.Date(),
+        **dict.fromkeys(("open", "high", "low", "close", "volume"), pl.Float64()),
+    }
+)
+
+
+async def recent_daily_frames(
+    engine: AsyncEngine, *, symbols: Sequence[str], last_day: date, bars: int
+) -> dict[str, pl.DataFrame]:
+    """Each symbol's last `bars` daily bars up to `last_day` (oldest first), in one statement.
+
+    Frames have `instrument_id`, `day` and Float64 `open`, `high`, `low`, `close`, `volume`
+    (indicator math); symbols without bars are left out.
+    """
+    sql = text(
+        """
+        SELECT i.symbol, i.id AS instrument_id, b.day, b.open::float8, b.high::float8,
+               b.low::float8, b.close::float8, b.volume::float8
+          FROM instruments i
+          CROSS JOIN LATERAL (
+            SELECT day, open, high, low, close, volume FROM daily_bars d
+             WHERE d.instrument_id = i.id AND d.day <= :last
+             ORDER BY d.day DESC LIMIT :n
+          ) b
+         WHERE i.symbol = ANY(:symbols)
+         ORDER BY i.symbol, b.day
+        """
+    )
+    params = {"symbols": list(symbols), "last": last_day, "n": bars}
+    async with engine.connect() as conn:
+        rows = (await conn.execute(sql, params)).all()
+    by_symbol: dict[str, list[tuple[Any, ...]]] = {}
+    for r in rows:
+        by_symbol.setdefault(r[0], []).append(tuple(r)[1:])
+    return {
+        symbol: pl.DataFrame(values, schema=_BAR_SCHEMA, orient="row")
+        for symbol, values in by_symbol.items()
+    }

@@ -5,6 +5,9 @@ quote before the trade. Indicator conditions use daily closes up to yesterday pl
 price as today's close, the way a live chart shows them: a simple moving average
 (sum of the last N-1 closes and the price, over N) and Wilder's RSI (TA-Lib's convention:
 seeded with the mean gain and loss of the first N changes, then smoothed by (N-1)/N).
+PATTERN alerts are not evaluated per trade: they watch the daily candle, and fire when a
+session closes on a candle that completes their candlestick or chart pattern
+(`pattern_firings`, with `domain.analytics.patterns.detect`).
 """
 
 from __future__ import annotations
@@ -13,11 +16,17 @@ import enum
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from itertools import pairwise
 
+import polars as pl
+
+from domain.analytics.patterns import PatternDirection, PatternKind, PatternMatch, detect
 from domain.errors import DomainError, ErrorCode
+from domain.markets.adjustments import price_factors
+from domain.markets.instruments import CorporateAction
+from domain.markets.prices import to_tick
 from domain.markets.quotes import QuoteState
 
 
@@ -33,6 +42,7 @@ class AlertCondition(enum.StrEnum):
     CROSSES_BELOW_SMA = "CROSSES_BELOW_SMA"
     RSI_ABOVE = "RSI_ABOVE"
     RSI_BELOW = "RSI_BELOW"
+    PATTERN = "PATTERN"
 
 
 class AlertRepeat(enum.StrEnum):
@@ -54,6 +64,10 @@ DEFAULT_PERIOD = {**dict.fromkeys(SMA_CONDITIONS, 20), **dict.fromkeys(RSI_CONDI
 MAX_PERIOD = 200
 AVERAGE_VOLUME_DAYS = 20
 MIN_COOLDOWN = timedelta(seconds=60)
+# Daily bars a PATTERN alert is evaluated on: a 52-week window (248 sessions) before today's
+# candle, and more than the 200 sessions a golden or death cross needs.
+PATTERN_BARS = 300
+PATTERN_BARS_PER_YEAR = 248
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +80,7 @@ class Alert:
     condition: AlertCondition
     threshold: Decimal | None
     period: int | None
+    pattern: PatternKind | None
     repeat: AlertRepeat
     cooldown: timedelta
     active: bool
@@ -93,13 +108,32 @@ class Firing:
 
 
 def check_alert_input(
-    condition: AlertCondition, threshold: Decimal | None, period: int | None
+    condition: AlertCondition,
+    threshold: Decimal | None,
+    period: int | None,
+    *,
+    pattern: PatternKind | None,
 ) -> tuple[Decimal | None, int | None]:
     """The threshold and period an alert stores, validated.
 
+    PATTERN alerts name a pattern and take neither a threshold nor a period; no other
+    condition takes a pattern.
+
     Raises:
-        DomainError: naming `threshold` or `period`.
+        DomainError: naming `pattern`, `threshold` or `period`.
     """
+    if condition is AlertCondition.PATTERN:
+        if pattern is None:
+            raise DomainError(
+                ErrorCode.INVALID, "Pattern alerts need the pattern to watch for.", "pattern"
+            )
+        if threshold is not None:
+            raise DomainError(ErrorCode.INVALID, "Pattern alerts take no threshold.", "threshold")
+        if period is not None:
+            raise DomainError(ErrorCode.INVALID, "Pattern alerts take no period.", "period")
+        return None, None
+    if pattern is not None:
+        raise DomainError(ErrorCode.INVALID, "Only PATTERN alerts take a pattern.", "pattern")
     if condition in SMA_CONDITIONS:
         if threshold is not None:
             raise DomainError(
@@ -194,8 +228,9 @@ def evaluate(
 
     Level conditions fire when the value is past the threshold and was not before the trade
     (or there was no earlier quote), so an alert set beyond the level waits for a crossing.
+    PATTERN alerts never fire on a trade (see `pattern_firings`).
     """
-    if not _armed(alert, after.updated_at):
+    if alert.condition is AlertCondition.PATTERN or not _armed(alert, after.updated_at):
         return None
     value = _value(alert, after, history)
     if value is None:
@@ -231,6 +266,73 @@ def evaluate(
     label = c.value.replace("_", " ").lower()
     text = f"{after.symbol} {label} {alert.threshold}: now {value:.2f} at {after.last}"
     return Firing(alert, value, after.last, after.updated_at, text)
+
+
+def _pattern_text(symbol: str, match: PatternMatch, day: date, close: Decimal) -> str:
+    side = "" if match.direction is PatternDirection.NEUTRAL else f"{match.direction.lower()} "
+    return f"{symbol}: {side}{match.kind} on the daily candle of {day.isoformat()} (close {close})"
+
+
+def pattern_firings(
+    alerts: Sequence[Alert],
+    bars: pl.DataFrame,
+    *,
+    day: date,
+    at: datetime,
+    actions: Sequence[CorporateAction] = (),
+) -> list[Firing]:
+    """The PATTERN alerts of one symbol that the session's daily candle sets off.
+
+    An armed alert fires when its pattern has a match completing on the last bar, and that
+    bar is `day`'s candle: a pattern that completed on an earlier candle was that day's news,
+    and a symbol that did not trade today has no candle to complete one. History before an
+    ex-date is back-adjusted first, so a dividend's drop in price is not read as a gap or a
+    breakdown.
+
+    Args:
+        alerts: Alerts of the symbol; those that are not armed PATTERN alerts are skipped.
+        bars: The symbol's daily bars, oldest first: `day` (Date) and Float64 `open`, `high`,
+            `low`, `close` (other columns are ignored), ending with the session's candle.
+        day: The trading day whose session just closed.
+        at: When the session closed: the firings' time, and the instant the cooldown rule
+            is applied at (so a second evaluation of the same candle fires nothing).
+        actions: The symbol's corporate actions (those after `day` are ignored).
+
+    Returns:
+        One firing per alert set off: the match's signal as the value, the candle's close as
+        the price.
+    """
+    armed = [
+        a
+        for a in alerts
+        if a.condition is AlertCondition.PATTERN and a.pattern is not None and _armed(a, at)
+    ]
+    if not armed or bars.height == 0 or bars.get_column("day")[-1] != day:
+        return []
+    frame = bars
+    relevant = [x for x in actions if x.ex_date <= day]
+    if relevant:
+        factors = pl.Series(
+            price_factors(
+                bars.get_column("day").to_list(), bars.get_column("close").to_list(), relevant
+            )
+        )
+        frame = bars.with_columns(pl.col(c) * factors for c in ("open", "high", "low", "close"))
+    last = frame.height - 1
+    kinds = {a.pattern for a in armed if a.pattern is not None}
+    completing: dict[PatternKind, PatternMatch] = {}
+    for m in detect(frame, kinds, bars_per_year=PATTERN_BARS_PER_YEAR):
+        if m.end == last:
+            completing.setdefault(m.kind, m)
+    # The raw close (stored on the 0.01 tick): the price the user saw, never an adjusted one.
+    close = to_tick(float(bars.get_column("close")[-1]))
+    out = []
+    for a in armed:
+        match = completing.get(a.pattern) if a.pattern is not None else None
+        if match is not None:
+            text = _pattern_text(a.symbol, match, day, close)
+            out.append(Firing(a, Decimal(match.signal), close, at, text))
+    return out
 
 
 @dataclass(frozen=True, slots=True)

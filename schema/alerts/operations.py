@@ -46,6 +46,7 @@ class AlertMutations:
             period=input.period,
             repeat=input.repeat,
             cooldown_seconds=input.cooldown_seconds,
+            pattern=input.pattern,
         )
         try:
             created = await alerts.create_alert(ctx(info), cmd)

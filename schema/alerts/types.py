@@ -9,8 +9,12 @@ from typing import Any
 
 import strawberry
 
+# PatternKind's GraphQL enum (and description) is declared with the `patterns` query; it must
+# be registered before the fields below resolve the enum, or strawberry makes a second one.
+import schema.analytics.patterns  # noqa: F401
 from domain.alerts import rules
 from domain.alerts.rules import AlertCondition, AlertRepeat
+from domain.analytics.patterns import PatternKind
 from schema.payloads import UserError
 
 strawberry.enum(
@@ -21,7 +25,8 @@ strawberry.enum(
         "volume passes `threshold` times the 20-day average. CROSSES_ABOVE/BELOW_SMA: the price "
         "crosses its `period`-day simple moving average (default 20). RSI_ABOVE/BELOW: the "
         "`period`-day RSI (Wilder, default 14) crosses `threshold`. Indicators use daily closes "
-        "with the live price as today's close."
+        "with the live price as today's close. PATTERN: `pattern` completes on the daily candle, "
+        "evaluated when the day's last session closes (no threshold or period)."
     ),
 )
 strawberry.enum(
@@ -37,6 +42,9 @@ class Alert:
     condition: AlertCondition = strawberry.field(description="What is watched.")
     threshold: float | None = strawberry.field(description="The level (null for SMA crossings).")
     period: int | None = strawberry.field(description="Indicator period in days.")
+    pattern: PatternKind | None = strawberry.field(
+        description="The candlestick or chart pattern a PATTERN alert watches for."
+    )
     repeat: AlertRepeat = strawberry.field(description="Once, or again after a cooldown.")
     cooldown_seconds: int = strawberry.field(description="Pause before it can fire again.")
     active: bool = strawberry.field(description="False once a ONCE alert fired, or when paused.")
@@ -52,6 +60,7 @@ class Alert:
             condition=a.condition,
             threshold=None if a.threshold is None else float(a.threshold),
             period=a.period,
+            pattern=a.pattern,
             repeat=a.repeat,
             cooldown_seconds=int(a.cooldown.total_seconds()),
             active=a.active,
@@ -105,10 +114,17 @@ class CreateAlertInput:
     symbol: str = strawberry.field(description="Symbol to watch, any case.")
     condition: AlertCondition = strawberry.field(description="What to watch.")
     threshold: Decimal | None = strawberry.field(
-        default=None, description="The level; required except for SMA crossings."
+        default=None, description="The level; required except for SMA crossings and PATTERN."
     )
     period: int | None = strawberry.field(
         default=None, description="Indicator period in days (SMA: 20, RSI: 14 by default)."
+    )
+    pattern: PatternKind | None = strawberry.field(
+        default=None,
+        description=(
+            "With PATTERN (and only then): the pattern to watch for on the daily candle. "
+            "Fixed once created."
+        ),
     )
     repeat: AlertRepeat = strawberry.field(
         default=AlertRepeat.ONCE, description="Fire once, or again after a cooldown."

@@ -1,14 +1,15 @@
-"""Alert rules: indicators against TA-Lib, crossings, once and cooldown."""
+"""Alert rules: indicators against TA-Lib, crossings, once and cooldown, daily-candle patterns."""
 
 from __future__ import annotations
 
 import random
 import uuid
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import numpy as np
+import polars as pl
 import pytest
 import talib
 
@@ -19,10 +20,13 @@ from domain.alerts.rules import (
     SymbolHistory,
     check_alert_input,
     evaluate,
+    pattern_firings,
     rsi,
     sma,
 )
-from domain.errors import DomainError
+from domain.analytics.patterns import PatternKind
+from domain.errors import DomainError, ErrorCode
+from domain.markets.instruments import CorporateAction, CorporateActionKind
 from domain.markets.quotes import QuoteState
 
 D = Decimal
@@ -72,6 +76,7 @@ def alert(condition: AlertCondition, threshold: str | None, **kw: object) -> Ale
         condition=condition,
         threshold=None if threshold is None else D(threshold),
         period=None,
+        pattern=None,
         repeat=AlertRepeat.ONCE,
         cooldown=timedelta(0),
         active=True,
@@ -134,5 +139,199 @@ def test_bad_alert_input_names_the_field(
     condition: AlertCondition, threshold: Decimal | None, period: int | None, field: str
 ) -> None:
     with pytest.raises(DomainError) as err:
-        check_alert_input(condition, threshold, period)
+        check_alert_input(condition, threshold, period, pattern=None)
     assert err.value.field == field
+
+
+@pytest.mark.parametrize(
+    ("condition", "threshold", "period", "pattern", "field", "message"),
+    [
+        (
+            AlertCondition.PATTERN,
+            None,
+            None,
+            None,
+            "pattern",
+            "Pattern alerts need the pattern to watch for.",
+        ),
+        (
+            AlertCondition.PATTERN,
+            D("10"),
+            None,
+            PatternKind.DOJI,
+            "threshold",
+            "Pattern alerts take no threshold.",
+        ),
+        (
+            AlertCondition.PATTERN,
+            None,
+            14,
+            PatternKind.DOJI,
+            "period",
+            "Pattern alerts take no period.",
+        ),
+        (
+            AlertCondition.PRICE_ABOVE,
+            D("10"),
+            None,
+            PatternKind.DOJI,
+            "pattern",
+            "Only PATTERN alerts take a pattern.",
+        ),
+        (
+            AlertCondition.CROSSES_ABOVE_SMA,
+            None,
+            20,
+            PatternKind.GOLDEN_CROSS,
+            "pattern",
+            "Only PATTERN alerts take a pattern.",
+        ),
+    ],
+)
+def test_pattern_input_errors_name_the_field(
+    condition: AlertCondition,
+    threshold: Decimal | None,
+    period: int | None,
+    pattern: PatternKind | None,
+    field: str,
+    message: str,
+) -> None:
+    with pytest.raises(DomainError) as err:
+        check_alert_input(condition, threshold, period, pattern=pattern)
+    assert (err.value.code, err.value.field, err.value.message) == (
+        ErrorCode.INVALID,
+        field,
+        message,
+    )
+
+
+def test_a_pattern_alert_stores_no_threshold_or_period() -> None:
+    stored = check_alert_input(AlertCondition.PATTERN, None, None, pattern=PatternKind.MORNING_STAR)
+    assert stored == (None, None)
+
+
+DAY = date(2026, 11, 20)  # a Friday
+CLOSE = datetime(2026, 11, 20, 11, 30, tzinfo=UTC)  # 16:30 in Karachi
+
+Bar = tuple[float, float, float, float]  # open, high, low, close
+
+
+def quiet_bars(n: int) -> list[Bar]:
+    """Small alternating candles around 100 whose ranges overlap (no gaps, no trend)."""
+    out = []
+    for k in range(n):
+        base = 100 + 0.3 * np.sin(k)
+        o, c = (base - 0.2, base + 0.2) if k % 2 else (base + 0.2, base - 0.2)
+        out.append((o, max(o, c) + 0.5, min(o, c) - 0.5, c))
+    return out
+
+
+def daily(bars: list[Bar], last_day: date = DAY) -> pl.DataFrame:
+    days: list[date] = []
+    day = last_day
+    while len(days) < len(bars):
+        if day.weekday() < 5:
+            days.append(day)
+        day -= timedelta(days=1)
+    o, h, lo, c = (list(col) for col in zip(*bars, strict=True))
+    return pl.DataFrame(
+        {"day": days[::-1], "open": o, "high": h, "low": lo, "close": c},
+        schema={
+            "day": pl.Date,
+            "open": pl.Float64,
+            "high": pl.Float64,
+            "low": pl.Float64,
+            "close": pl.Float64,
+        },
+    )
+
+
+BEARISH = (101.0, 101.3, 99.3, 99.5)
+BULLISH_ENGULFING = (99.2, 101.7, 99.0, 101.5)
+
+
+def ta_engulfing(frame: pl.DataFrame) -> np.ndarray:
+    return talib.CDLENGULFING(*(frame[c].to_numpy() for c in ("open", "high", "low", "close")))
+
+
+def pattern_alert(kind: PatternKind, **kw: object) -> Alert:
+    return alert(AlertCondition.PATTERN, None, pattern=kind, **kw)
+
+
+def test_a_pattern_fires_when_it_completes_on_the_sessions_candle() -> None:
+    frame = daily([*quiet_bars(40), BEARISH, BULLISH_ENGULFING])
+    assert ta_engulfing(frame)[-1] == 100  # the reference: TA-Lib sees a bullish engulfing
+    engulfing, hammer = pattern_alert(PatternKind.ENGULFING), pattern_alert(PatternKind.HAMMER)
+    price = alert(AlertCondition.PRICE_ABOVE, "50.00")
+
+    fired = pattern_firings([engulfing, hammer, price], frame, day=DAY, at=CLOSE)
+
+    assert [(f.alert.id, f.value, f.price, f.at) for f in fired] == [
+        (engulfing.id, D(100), D("101.50"), CLOSE)
+    ]
+    assert fired[0].message == (
+        "OGDC: bullish ENGULFING on the daily candle of 2026-11-20 (close 101.50)"
+    )
+
+
+def test_a_pattern_completed_on_an_earlier_candle_does_not_fire() -> None:
+    frame = daily([*quiet_bars(40), BEARISH, BULLISH_ENGULFING, (101.4, 101.9, 101.0, 101.6)])
+    signals = ta_engulfing(frame)
+    assert (signals[-2], signals[-1]) == (100, 0)
+    assert pattern_firings([pattern_alert(PatternKind.ENGULFING)], frame, day=DAY, at=CLOSE) == []
+
+
+def test_no_candle_for_the_session_day_means_no_firing() -> None:
+    # The symbol did not trade on DAY: its last candle (with the pattern) is Thursday's.
+    frame = daily([*quiet_bars(40), BEARISH, BULLISH_ENGULFING], last_day=DAY - timedelta(days=1))
+    assert pattern_firings([pattern_alert(PatternKind.ENGULFING)], frame, day=DAY, at=CLOSE) == []
+
+
+def test_chart_patterns_fire_with_their_signal() -> None:
+    bars = quiet_bars(40)
+    previous_high = bars[-1][1]
+    gap = (previous_high + 1.0, previous_high + 1.8, previous_high + 0.6, previous_high + 1.5)
+    up, down = pattern_alert(PatternKind.GAP_UP), pattern_alert(PatternKind.GAP_DOWN)
+
+    fired = pattern_firings([up, down], daily([*bars, gap]), day=DAY, at=CLOSE)
+
+    assert [(f.alert.id, f.value) for f in fired] == [(up.id, D(100))]
+    assert fired[0].message.startswith("OGDC: bullish GAP_UP on the daily candle of 2026-11-20")
+
+
+def test_a_dividend_ex_date_is_not_read_as_a_gap_down() -> None:
+    bars = quiet_bars(40)
+    ex_day = (89.9, 90.6, 89.6, 90.2)  # Rs 10 lower: the dividend, not the market
+    assert ex_day[1] < bars[-1][2]  # a gap down in the raw prices
+    frame = daily([*bars, ex_day])
+    dividend = CorporateAction(
+        1, 1, CorporateActionKind.CASH_DIVIDEND, DAY, D("10"), None, "Rs 10 final dividend"
+    )
+    gap_down = pattern_alert(PatternKind.GAP_DOWN)
+
+    assert len(pattern_firings([gap_down], frame, day=DAY, at=CLOSE)) == 1
+    assert pattern_firings([gap_down], frame, day=DAY, at=CLOSE, actions=[dividend]) == []
+
+
+def test_pattern_alerts_follow_once_and_cooldown() -> None:
+    frame = daily([*quiet_bars(40), BEARISH, BULLISH_ENGULFING])
+    spent = pattern_alert(PatternKind.ENGULFING, active=False, last_fired_at=CLOSE - timedelta(1))
+    cooling = pattern_alert(
+        PatternKind.ENGULFING,
+        repeat=AlertRepeat.COOLDOWN,
+        cooldown=timedelta(days=2),
+        last_fired_at=CLOSE - timedelta(days=1),
+    )
+    rearmed = replace(cooling, id=uuid.uuid4(), cooldown=timedelta(hours=1))
+    same_candle = replace(rearmed, id=uuid.uuid4(), last_fired_at=CLOSE)
+
+    fired = pattern_firings([spent, cooling, rearmed, same_candle], frame, day=DAY, at=CLOSE)
+
+    assert [f.alert.id for f in fired] == [rearmed.id]
+
+
+def test_a_pattern_alert_never_fires_on_a_trade() -> None:
+    a = pattern_alert(PatternKind.GAP_UP)
+    history = SymbolHistory(closes=tuple(D("100.00") for _ in range(30)), average_volume=D(500))
+    assert evaluate(a, quote("100.00"), quote("120.00"), history) is None
+    assert evaluate(a, None, quote("120.00"), None) is None

@@ -141,6 +141,7 @@ async def serve_live(
         clock=clock.now,
         flush_every=3600,
         on_trades=alert_engine.on_trades,
+        on_close=alert_engine.on_close,
     )
     await ingester.start()
     services = Services(
