@@ -9,12 +9,9 @@ from typing import Any
 
 import strawberry
 
-# PatternKind's GraphQL enum (and description) is declared with the `patterns` query; it must
-# be registered before the fields below resolve the enum, or strawberry makes a second one.
-import schema.analytics.patterns  # noqa: F401
 from domain.alerts import rules
 from domain.alerts.rules import AlertCondition, AlertRepeat
-from domain.analytics.patterns import PatternKind
+from schema.analytics.enums import PatternKind
 from schema.payloads import UserError
 
 strawberry.enum(

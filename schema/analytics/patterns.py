@@ -8,23 +8,11 @@ from typing import Annotated
 import strawberry
 
 from domain.analytics import patterns
-from domain.analytics.patterns import PatternDirection, PatternKind
 from resolvers import analytics
+from schema.analytics.enums import PatternDirection, PatternKind
 from schema.context import Info, ctx
 from schema.markets.arguments import From, Limit, To
 from schema.markets.types import Candle, Interval
-
-strawberry.enum(
-    PatternKind,
-    description=(
-        "Candlestick patterns (TA-Lib's CDL functions, same rules and settings: DOJI is "
-        "CDLDOJI, THREE_WHITE_SOLDIERS is CDL3WHITESOLDIERS, ...) and chart patterns: "
-        "SUPPORT/RESISTANCE levels touched repeatedly, TRENDLINE_BREAK, DOUBLE_TOP/BOTTOM and "
-        "(INVERSE_)HEAD_AND_SHOULDERS confirmed on the neckline break, GAP_UP/DOWN, "
-        "NEW_52_WEEK_HIGH/LOW, and GOLDEN/DEATH_CROSS of SMA50 over SMA200."
-    ),
-)
-strawberry.enum(PatternDirection, description="What the pattern suggests: up, down, or neither.")
 
 
 @strawberry.type(description="One occurrence of a pattern.")
