@@ -1,6 +1,6 @@
 """SQLAlchemy models; importing this package registers every table on `Base.metadata`."""
 
-from db.models import accounts, alerts, fundamentals, markets, screening
+from db.models import accounts, alerts, backtests, fundamentals, markets, screening
 from db.models.base import Base
 
-__all__ = ["Base", "accounts", "alerts", "fundamentals", "markets", "screening"]
+__all__ = ["Base", "accounts", "alerts", "backtests", "fundamentals", "markets", "screening"]

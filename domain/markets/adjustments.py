@@ -12,6 +12,7 @@ from datetime import date
 from decimal import Decimal
 
 import numpy as np
+from numpy.typing import NDArray
 
 from domain.markets.bars import Candle
 from domain.markets.instruments import CorporateAction, CorporateActionKind
@@ -54,7 +55,9 @@ def adjustment_for(action: CorporateAction, close_before: Decimal | None) -> Adj
 
 
 def price_factors(
-    days: Sequence[date], closes: Sequence[float], actions: Sequence[CorporateAction]
+    days: Sequence[date] | NDArray[np.datetime64],
+    closes: Sequence[float] | NDArray[np.float64],
+    actions: Sequence[CorporateAction],
 ) -> np.ndarray:
     """Back-adjustment factor of each bar: the product of the factors of later ex-dates.
 
