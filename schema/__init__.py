@@ -18,6 +18,7 @@ from schema.accounts.two_factor import TwoFactorMutations
 from schema.alerts.operations import AlertMutations, AlertQueries, AlertSubscriptions
 from schema.analytics.patterns import PatternQueries
 from schema.analytics.technical import AnalyticsQueries
+from schema.backtests.operations import BacktestMutations, BacktestQueries
 from schema.errors import ErrorExtension, MaskedErrorExtension
 from schema.execution import SharedEventExecutor
 from schema.fundamentals.queries import FundamentalQueries
@@ -37,13 +38,19 @@ class Query(
     AccountQueries,
     ProfileQueries,
     AlertQueries,
+    BacktestQueries,
 ):
     pass
 
 
 @strawberry.type(description="Change your account.")
 class Mutation(
-    AccountMutations, TwoFactorMutations, ProfileMutations, AlertMutations, ScreeningMutations
+    AccountMutations,
+    TwoFactorMutations,
+    ProfileMutations,
+    AlertMutations,
+    ScreeningMutations,
+    BacktestMutations,
 ):
     pass
 

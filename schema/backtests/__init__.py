@@ -1,0 +1,1 @@
+"""Backtests in the schema."""
