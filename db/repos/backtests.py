@@ -12,6 +12,7 @@ so what is read back is exactly what the engine produced.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import functools
 import uuid
@@ -171,25 +172,32 @@ async def daily_frames(
         # A coroutine sink: a file object would be written through a thread per chunk.
         chunks.append(chunk)
 
-    query = _copy_query(
-        ids=[int(i) for i in instrument_ids],
-        first=first_day,
-        last=last_day,
-        warmup=int(warmup),
-    )
-    async with engine.connect() as conn:
-        # Many small index scans: compiling them (JIT) costs more than it saves.
-        await conn.execute(text("SET LOCAL jit = off"))
-        raw = await conn.get_raw_connection()
-        driver: Any = raw.driver_connection
-        await driver.copy_from_query(query, output=collect, format="binary")
-        rows = copy_rows(b"".join(chunks), _BAR_FIELDS)
-        if rows.shape[0] == 0:
-            return {}
-        lo = _EPOCH + timedelta(days=int(rows["day"].min()))
-        calendar = (await conn.execute(_SESSIONS, {"first": lo, "last": last_day})).one()
-        ids = np.unique(rows["instrument_id"]).tolist()
-        actions = await _actions(conn, ids, lo, last_day)
+    ids = [int(i) for i in instrument_ids]
+    query = _copy_query(ids=ids, first=first_day, last=last_day, warmup=int(warmup))
+
+    async def read_bars() -> np.ndarray:
+        async with engine.connect() as conn:
+            # Many small index scans: compiling them (JIT) costs more than it saves.
+            await conn.execute(text("SET LOCAL jit = off"))
+            raw = await conn.get_raw_connection()
+            driver: Any = raw.driver_connection
+            await driver.copy_from_query(query, output=collect, format="binary")
+        return copy_rows(b"".join(chunks), _BAR_FIELDS)
+
+    async def read_context(since: date) -> tuple[Any, dict[int, list[CorporateAction]]]:
+        async with engine.connect() as conn:
+            calendar = (await conn.execute(_SESSIONS, {"first": since, "last": last_day})).one()
+            return calendar, await _actions(conn, ids, since, last_day)
+
+    # The calendar and the actions are read alongside the bars, from a bound that covers the
+    # warm-up at about 1.5 calendar days a session; a history with longer gaps reads again.
+    guess = first_day - timedelta(days=2 * warmup + 31)
+    rows, (calendar, actions) = await asyncio.gather(read_bars(), read_context(guess))
+    if rows.shape[0] == 0:
+        return {}
+    lo = _EPOCH + timedelta(days=int(rows["day"].min()))
+    if lo < guess:
+        calendar, actions = await read_context(lo)
     rows = rows[np.lexsort((rows["day"], rows["instrument_id"]))]
     ids_at, starts = np.unique(rows["instrument_id"], return_index=True)
     opens = _session_opens(rows["day"], calendar)
