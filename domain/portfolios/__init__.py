@@ -1,0 +1,1 @@
+"""Portfolios: a transaction ledger, lots and positions derived from it, performance and risk."""

@@ -1,0 +1,106 @@
+"""What a replayed ledger holds: lots, sales matched against them, holdings and the book."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from domain.portfolios.ledger import CostMethod
+
+UNIT_COST_PLACES = Decimal("0.0001")
+
+
+@dataclass(frozen=True, slots=True)
+class Lot:
+    """Shares of one symbol acquired together, with what they cost in all."""
+
+    symbol: str
+    acquired: date
+    quantity: int
+    cost: Decimal
+    transaction_id: int | None = None
+
+    @property
+    def unit_cost(self) -> Decimal:
+        """Cost per share, to four decimals."""
+        return (self.cost / self.quantity).quantize(UNIT_COST_PLACES)
+
+
+@dataclass(frozen=True, slots=True)
+class LotMatch:
+    """The part of one lot a sale consumed."""
+
+    acquired: date
+    quantity: int
+    cost: Decimal
+    transaction_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Disposal:
+    """One sale matched against lots: proceeds net of charges, the cost of what was sold."""
+
+    symbol: str
+    trade_date: date
+    quantity: int
+    proceeds: Decimal
+    cost: Decimal
+    matches: tuple[LotMatch, ...]
+    transaction_id: int | None
+
+    @property
+    def gain(self) -> Decimal:
+        """The realised gain (negative for a loss)."""
+        return self.proceeds - self.cost
+
+
+@dataclass(frozen=True, slots=True)
+class Holding:
+    """What the ledger says about one symbol: open lots, realised gains, dividends."""
+
+    symbol: str
+    quantity: int
+    cost: Decimal
+    lots: tuple[Lot, ...]
+    realised: Decimal
+    dividends: Decimal
+    dividend_tax: Decimal
+
+    @property
+    def average_cost(self) -> Decimal | None:
+        """Cost per share held, to four decimals; None when nothing is held."""
+        if self.quantity == 0:
+            return None
+        return (self.cost / self.quantity).quantize(UNIT_COST_PLACES)
+
+
+@dataclass(frozen=True, slots=True)
+class Book:
+    """A ledger replayed: every symbol it touched (closed ones at quantity 0) and totals.
+
+    `cash` is None where the portfolio keeps none. `net_invested` is deposits less
+    withdrawals where it keeps cash, else the net cash paid into its trades (purchases less
+    sale proceeds and dividends). `fees` include FEE entries; `taxes` include dividend
+    withholding.
+    """
+
+    method: CostMethod
+    holdings: tuple[Holding, ...]
+    cash: Decimal | None
+    net_invested: Decimal
+    disposals: tuple[Disposal, ...]
+    realised: Decimal
+    dividends_gross: Decimal
+    dividend_tax: Decimal
+    fees: Decimal
+    taxes: Decimal
+
+    def holding(self, symbol: str) -> Holding | None:
+        """The holding of `symbol`, if the ledger mentions it."""
+        return next((h for h in self.holdings if h.symbol == symbol), None)
+
+    @property
+    def open_holdings(self) -> tuple[Holding, ...]:
+        """Holdings with shares."""
+        return tuple(h for h in self.holdings if h.quantity > 0)
