@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from domain.portfolios.exposures import average_volume, concentration, liquidity
 from domain.portfolios.inputs import TransactionInput, build_transaction
 from domain.portfolios.ledger import PortfolioPolicy, TransactionType
 from domain.portfolios.lots import replay
@@ -21,14 +22,11 @@ from domain.portfolios.risk import (
     VarMethod,
     alpha_beta,
     annual_volatility,
-    average_volume,
-    concentration,
     correlation_matrix,
     downside_risk,
     drawdown_stats,
     historical_cvar,
     historical_var,
-    liquidity,
     parametric_cvar,
     parametric_var,
     per_session_rate,
