@@ -3,7 +3,8 @@
 Bars reach the engine as one polars frame per instrument (ts, open, high, low, close, volume,
 turnover as Float64), back-adjusted for corporate actions to the terms of the last bar read
 (the factors of `chart(adjusted: true)` and the screener), with `ts` the day's first session
-open, as the daily chart shows it. Volumes are as traded.
+open, as the daily chart shows it. Turnover is scaled with the prices (VWAP stays adjusted);
+volumes are as traded.
 
 A run is stored as JSON: the request as given, and the engine's metrics, equity curve (one
 array per column), trades and taxes, with money as decimal strings and instants in ISO 8601,
@@ -205,18 +206,19 @@ async def daily_frames(
     frames: dict[int, pl.DataFrame] = {}
     for instrument_id, a, b in zip(ids_at.tolist(), starts.tolist(), ends, strict=True):
         part = rows[a:b]
-        prices = {c: part[c].astype(np.float64) for c in PRICES}
+        # Turnover scales with the prices, so VWAP (turnover over volume) is adjusted too.
+        values = {c: part[c].astype(np.float64) for c in (*PRICES, "turnover")}
         last = _EPOCH + timedelta(days=int(part["day"][-1]))
         own = [x for x in actions.get(instrument_id, ()) if x.ex_date <= last]
         if own:
-            factors = price_factors(part["day"].astype("datetime64[D]"), prices["close"], own)
-            prices = {c: v * (factors / factors[-1]) for c, v in prices.items()}
+            factors = price_factors(part["day"].astype("datetime64[D]"), values["close"], own)
+            values = {c: v * (factors / factors[-1]) for c, v in values.items()}
         frames[instrument_id] = pl.DataFrame(
             [
                 _instants(opens[a:b]),
-                *(pl.Series(c, v, dtype=pl.Float64) for c, v in prices.items()),
+                *(pl.Series(c, values[c], dtype=pl.Float64) for c in PRICES),
                 pl.Series("volume", part["volume"].astype(np.float64), dtype=pl.Float64),
-                pl.Series("turnover", part["turnover"].astype(np.float64), dtype=pl.Float64),
+                pl.Series("turnover", values["turnover"], dtype=pl.Float64),
             ]
         )
     return frames

@@ -540,11 +540,17 @@ async def test_bars_are_back_adjusted_as_the_adjusted_chart_shows_them(
             assert row[column] == pytest.approx(candle[column], rel=1e-6, abs=1e-4)
     raw = await api(
         """query C($f: DateTime!, $t: DateTime!) {
-             chart(symbol: "MARI", interval: D1, from: $f, to: $t) { candles { close } } }""",
-        {"f": rows[0]["ts"].isoformat(), "t": (rows[0]["ts"] + timedelta(hours=1)).isoformat()},
+             chart(symbol: "MARI", interval: D1, from: $f, to: $t, limit: 5000) {
+               candles { ts close turnover } } }""",
+        {"f": "2024-01-01T00:00:00Z", "t": (NOW + timedelta(days=1)).isoformat()},
     )
-    [first] = raw["data"]["chart"]["candles"]
-    assert rows[0]["close"] < first["close"] / 8.5  # the bonus shows in the history
+    traded = {datetime.fromisoformat(c["ts"]): c for c in raw["data"]["chart"]["candles"]}
+    assert rows[0]["close"] < traded[rows[0]["ts"]]["close"] / 8.5  # the bonus shows
+    for row in rows:
+        # Turnover scales with the prices: VWAP is adjusted like them.
+        candle = traded[row["ts"]]
+        scale = row["close"] / candle["close"]
+        assert row["turnover"] == pytest.approx(candle["turnover"] * scale, rel=1e-9)
 
 
 @pytest.mark.parametrize(
