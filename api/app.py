@@ -32,6 +32,7 @@ from db.security import make_security_stores
 from db.seed import has_market_data, seed_demo
 from domain.markets.charts import trading_day_of
 from domain.markets.sessions import PKT
+from resolvers import backtests
 from resolvers.context import Services, ephemeral_security, utc_now
 from schema import build_schema
 from subscriptions.hub import Hub
@@ -180,6 +181,8 @@ def create_app(
                 await app.state.live.stop()
                 await app.state.services.quotes.close()
                 await app.state.services.database.dispose()
+                # The backtest worker process ends with the app, not only at interpreter exit.
+                await asyncio.to_thread(backtests.shutdown_pool)
 
     app = Starlette(
         routes=[
