@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from db.repos import backtest_bars as bars_repo
 from db.repos import backtests as repo
 from db.repos.backtests import BacktestRun, EncodedResult, RunDetails
 from domain.accounts.roles import ENTITLEMENTS
@@ -313,16 +314,18 @@ async def run_backtest(ctx: Context, cmd: BacktestCommand) -> BacktestRun:
     database = ctx.services.database
     cap = ENTITLEMENTS[user.role].max_backtest_bars
     # The calendar bounds the run before any bar is read; the bars read bound it exactly.
-    sessions = await repo.count_sessions(database.read, first_day=start, last_day=min(end, today))
+    sessions = await bars_repo.count_sessions(
+        database.read, first_day=start, last_day=min(end, today)
+    )
     if len(symbols) * (sessions + warmup) > cap:
         raise _too_large(cap, len(symbols) * (sessions + warmup), path)
     started = time.perf_counter()
     frames, benchmark = await asyncio.gather(
-        repo.daily_frames(
+        bars_repo.daily_frames(
             database.read, instrument_ids=ids, first_day=start, last_day=end, warmup=warmup
         ),
         # Generous: about 1.5 calendar days a session, and holidays.
-        repo.benchmark_frame(
+        bars_repo.benchmark_frame(
             database.read,
             code=BENCHMARK,
             first_day=start - timedelta(days=2 * warmup + 31),

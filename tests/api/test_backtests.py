@@ -16,7 +16,7 @@ import talib.abstract
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from db.repos import backtests as repo
+from db.repos import backtest_bars as bars_repo
 from db.repos.markets import load_reference
 from domain.analytics.indicators import IndicatorKind, IndicatorParams
 from domain.backtests.engine import BacktestSettings, run_backtest
@@ -126,10 +126,10 @@ async def _engine_run(
     ref = await load_reference(engine)
     ids = [ref.instrument_by_symbol[s].id for s in symbols]
     warmup = warmup_bars(strategy)
-    frames = await repo.daily_frames(
+    frames = await bars_repo.daily_frames(
         engine, instrument_ids=ids, first_day=settings.start, last_day=settings.end, warmup=warmup
     )
-    benchmark = await repo.benchmark_frame(
+    benchmark = await bars_repo.benchmark_frame(
         engine,
         code=BENCHMARK,
         first_day=settings.start - timedelta(days=2 * warmup + 31),
@@ -520,7 +520,7 @@ async def test_bars_are_back_adjusted_as_the_adjusted_chart_shows_them(
     # MARI's 800% bonus (ex 22 Dec 2025) divides earlier prices by 9; dividends scale a little.
     ref = await load_reference(engine)
     mari = ref.instrument_by_symbol["MARI"].id
-    frames = await repo.daily_frames(
+    frames = await bars_repo.daily_frames(
         engine, instrument_ids=[mari], first_day=date(2025, 6, 2), last_day=DEMO_END, warmup=20
     )
     frame = frames[mari]
