@@ -1,0 +1,388 @@
+"""Portfolio storage: portfolios, their ledgers, watchlists, and the daily closes they are
+valued at. Every read and write of a user's object names its owner, so another user's id
+finds nothing."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Row, insert, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from db.models.portfolios import PortfolioTransactionRow
+from domain.errors import DomainError, ErrorCode
+from domain.portfolios.ledger import CostMethod, PortfolioPolicy, Transaction, TransactionType
+from domain.portfolios.records import Portfolio, Watchlist
+
+_PORTFOLIO = "id, user_id, name, base_currency, cost_method, tracks_cash, filer, created_at"
+_TX = (
+    "id, type, trade_date, settlement_date, symbol, quantity, price, amount, ratio, fees,"
+    " taxes, note, corporate_action_id"
+)
+_INSERT_TX = insert(PortfolioTransactionRow).returning(
+    PortfolioTransactionRow.id, sort_by_parameter_order=True
+)
+_SELECT_PORTFOLIO = f"SELECT {_PORTFOLIO} FROM portfolios"  # noqa: S608 - constant columns
+_INSERT_PORTFOLIO = f"""
+INSERT INTO portfolios (user_id, name, cost_method, tracks_cash, filer)
+VALUES (:u, :n, :m, :c, :f) RETURNING {_PORTFOLIO}
+"""  # noqa: S608 - constant columns
+_RENAME_PORTFOLIO = f"""
+UPDATE portfolios SET name = :n WHERE id = :id AND user_id = :u RETURNING {_PORTFOLIO}
+"""  # noqa: S608 - constant columns
+_LEDGERS = (
+    f"SELECT portfolio_id, {_TX} FROM portfolio_transactions"  # noqa: S608 - constant columns
+    " WHERE portfolio_id = ANY(:ids) ORDER BY portfolio_id, trade_date, id"
+)
+
+
+def _portfolio(r: Row[Any]) -> Portfolio:
+    return Portfolio(
+        id=r.id,
+        user_id=r.user_id,
+        name=r.name,
+        policy=PortfolioPolicy(
+            cost_method=CostMethod(r.cost_method), tracks_cash=r.tracks_cash, filer=r.filer
+        ),
+        created_at=r.created_at,
+        base_currency=r.base_currency,
+    )
+
+
+def _transaction(r: Row[Any]) -> Transaction:
+    return Transaction(
+        type=TransactionType(r.type),
+        trade_date=r.trade_date,
+        settlement_date=r.settlement_date,
+        symbol=r.symbol,
+        quantity=int(r.quantity),
+        price=r.price,
+        amount=r.amount,
+        ratio=r.ratio,
+        fees=r.fees,
+        taxes=r.taxes,
+        note=r.note,
+        corporate_action_id=r.corporate_action_id,
+        id=int(r.id),
+    )
+
+
+def _name_taken(what: str) -> DomainError:
+    return DomainError(ErrorCode.INVALID, f"You already have a {what} of that name.", "input.name")
+
+
+async def count_portfolios(conn: AsyncConnection, user_id: uuid.UUID) -> int:
+    """How many portfolios the user has."""
+    value = await conn.scalar(
+        text("SELECT count(*) FROM portfolios WHERE user_id = :u"), {"u": user_id}
+    )
+    return int(value or 0)
+
+
+async def lock_owner(conn: AsyncConnection, user_id: uuid.UUID) -> None:
+    """Serialise the user's portfolio creations until the transaction ends (the tier's cap)."""
+    await conn.execute(text("SELECT 1 FROM users WHERE id = :u FOR UPDATE"), {"u": user_id})
+
+
+async def create_portfolio(
+    conn: AsyncConnection,
+    *,
+    user_id: uuid.UUID,
+    name: str,
+    policy: PortfolioPolicy,
+) -> Portfolio:
+    """Store a new portfolio.
+
+    Raises:
+        DomainError: INVALID on "input.name" when the user has a portfolio of that name.
+    """
+    sql = text(_INSERT_PORTFOLIO)
+    params = {
+        "u": user_id,
+        "n": name,
+        "m": policy.cost_method.value,
+        "c": policy.tracks_cash,
+        "f": policy.filer,
+    }
+    try:
+        async with conn.begin_nested():
+            row = (await conn.execute(sql, params)).one()
+    except IntegrityError as exc:
+        raise _name_taken("portfolio") from exc
+    return _portfolio(row)
+
+
+async def rename_portfolio(
+    conn: AsyncConnection, *, portfolio_id: uuid.UUID, user_id: uuid.UUID, name: str
+) -> Portfolio | None:
+    """Rename the user's portfolio; None when it is not theirs.
+
+    Raises:
+        DomainError: INVALID on "input.name" when the name is taken.
+    """
+    sql = text(_RENAME_PORTFOLIO)
+    try:
+        async with conn.begin_nested():
+            row = (
+                await conn.execute(sql, {"id": portfolio_id, "u": user_id, "n": name})
+            ).one_or_none()
+    except IntegrityError as exc:
+        raise _name_taken("portfolio") from exc
+    return None if row is None else _portfolio(row)
+
+
+async def delete_portfolio(
+    conn: AsyncConnection, *, portfolio_id: uuid.UUID, user_id: uuid.UUID
+) -> bool:
+    """Delete the user's portfolio and its ledger; False when it is not theirs."""
+    result = await conn.execute(
+        text("DELETE FROM portfolios WHERE id = :id AND user_id = :u"),
+        {"id": portfolio_id, "u": user_id},
+    )
+    return bool(result.rowcount)
+
+
+async def portfolios_of(engine: AsyncEngine, user_id: uuid.UUID) -> list[Portfolio]:
+    """The user's portfolios, oldest first."""
+    sql = text(f"{_SELECT_PORTFOLIO} WHERE user_id = :u ORDER BY created_at, id")
+    async with engine.connect() as conn:
+        return [_portfolio(r) for r in await conn.execute(sql, {"u": user_id})]
+
+
+async def portfolio_of(
+    engine: AsyncEngine, *, portfolio_id: uuid.UUID, user_id: uuid.UUID
+) -> Portfolio | None:
+    """The user's portfolio; None for an unknown id or another user's."""
+    sql = text(f"{_SELECT_PORTFOLIO} WHERE id = :id AND user_id = :u")
+    async with engine.connect() as conn:
+        row = (await conn.execute(sql, {"id": portfolio_id, "u": user_id})).one_or_none()
+    return None if row is None else _portfolio(row)
+
+
+async def portfolio_for_update(
+    conn: AsyncConnection, *, portfolio_id: uuid.UUID, user_id: uuid.UUID
+) -> Portfolio | None:
+    """The user's portfolio locked until the transaction ends, so that ledger changes made
+    concurrently are validated one after the other; None when it is not theirs."""
+    sql = text(f"{_SELECT_PORTFOLIO} WHERE id = :id AND user_id = :u FOR UPDATE")
+    row = (await conn.execute(sql, {"id": portfolio_id, "u": user_id})).one_or_none()
+    return None if row is None else _portfolio(row)
+
+
+async def ledgers(
+    conn: AsyncConnection, portfolio_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[Transaction]]:
+    """Each portfolio's ledger in stored order (trade date, then id)."""
+    sql = text(_LEDGERS)
+    out: dict[uuid.UUID, list[Transaction]] = {i: [] for i in portfolio_ids}
+    for r in await conn.execute(sql, {"ids": list(portfolio_ids)}):
+        out[r.portfolio_id].append(_transaction(r))
+    return out
+
+
+async def ledger(conn: AsyncConnection, portfolio_id: uuid.UUID) -> list[Transaction]:
+    """One portfolio's ledger in stored order."""
+    return (await ledgers(conn, [portfolio_id]))[portfolio_id]
+
+
+async def add_transactions(
+    conn: AsyncConnection, portfolio_id: uuid.UUID, entries: Sequence[Transaction]
+) -> list[Transaction]:
+    """Store entries (inside the caller's transaction); returns them with their ids.
+
+    A corporate action already on the ledger violates the partial unique index: the caller's
+    transaction fails whole rather than apply it twice.
+    """
+    if not entries:
+        return []
+    rows = [
+        {
+            "portfolio_id": portfolio_id,
+            "type": e.type.value,
+            "trade_date": e.trade_date,
+            "settlement_date": e.settlement_date,
+            "symbol": e.symbol,
+            "quantity": e.quantity,
+            "price": e.price,
+            "amount": e.amount,
+            "ratio": e.ratio,
+            "fees": e.fees,
+            "taxes": e.taxes,
+            "note": e.note,
+            "corporate_action_id": e.corporate_action_id,
+        }
+        for e in entries
+    ]
+    stmt = _INSERT_TX
+    ids = [int(r.id) for r in await conn.execute(stmt, rows)]
+    return [replace(e, id=i) for e, i in zip(entries, ids, strict=True)]
+
+
+async def delete_transactions(
+    conn: AsyncConnection, portfolio_id: uuid.UUID, transaction_ids: Sequence[int]
+) -> int:
+    """Delete entries of the portfolio; how many went."""
+    result = await conn.execute(
+        text("DELETE FROM portfolio_transactions WHERE portfolio_id = :p AND id = ANY(:ids)"),
+        {"p": portfolio_id, "ids": list(transaction_ids)},
+    )
+    return int(result.rowcount or 0)
+
+
+async def raw_closes(
+    engine: AsyncEngine, *, instrument_ids: Sequence[int], first_day: date, last_day: date
+) -> dict[int, dict[date, Decimal]]:
+    """Daily closes as traded (not adjusted) of many instruments in one statement.
+
+    Each instrument's series runs from its last close on or before `first_day` (keyed by that
+    bar's own day) to `last_day`, so a holding is priced from the window's first session.
+    """
+    sql = text(
+        """
+        SELECT i.id AS instrument_id,
+               array_agg(b.day ORDER BY b.day) AS days,
+               array_agg(b.close ORDER BY b.day) AS closes
+          FROM unnest(CAST(:ids AS integer[])) AS i(id)
+          JOIN daily_bars b ON b.instrument_id = i.id
+           AND b.day <= :last
+           AND b.day >= coalesce(
+                 (SELECT max(p.day) FROM daily_bars p
+                   WHERE p.instrument_id = i.id AND p.day <= :first), :first)
+         GROUP BY i.id
+        """
+    )
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            sql, {"ids": list(instrument_ids), "first": first_day, "last": last_day}
+        )
+        return {r.instrument_id: dict(zip(r.days, r.closes, strict=True)) for r in rows}
+
+
+async def sessions_between(engine: AsyncEngine, *, first_day: date, last_day: date) -> list[date]:
+    """The trading days of the calendar in [first_day, last_day], oldest first."""
+    sql = text(
+        "SELECT coalesce(array_agg(DISTINCT day ORDER BY day), '{}') AS days"
+        " FROM trading_sessions WHERE day BETWEEN :a AND :b"
+    )
+    async with engine.connect() as conn:
+        days = await conn.scalar(sql, {"a": first_day, "b": last_day})
+    return list(days or [])
+
+
+async def index_levels(
+    engine: AsyncEngine, *, code: str, first_day: date, last_day: date
+) -> dict[date, Decimal] | None:
+    """An index's closes from its last on or before `first_day` to `last_day`; None for an
+    unknown index code."""
+    sql = text(
+        """
+        SELECT x.id,
+               (SELECT array_agg(b.day ORDER BY b.day) FROM index_daily_bars b
+                 WHERE b.index_id = x.id AND b.day <= :b AND b.day >= coalesce(
+                   (SELECT max(p.day) FROM index_daily_bars p
+                     WHERE p.index_id = x.id AND p.day <= :a), :a)) AS days,
+               (SELECT array_agg(b.close ORDER BY b.day) FROM index_daily_bars b
+                 WHERE b.index_id = x.id AND b.day <= :b AND b.day >= coalesce(
+                   (SELECT max(p.day) FROM index_daily_bars p
+                     WHERE p.index_id = x.id AND p.day <= :a), :a)) AS closes
+          FROM indices x WHERE x.code = :code
+        """
+    )
+    async with engine.connect() as conn:
+        row = (await conn.execute(sql, {"code": code, "a": first_day, "b": last_day})).one_or_none()
+    if row is None:
+        return None
+    return dict(zip(row.days or [], row.closes or [], strict=True))
+
+
+async def holidays(engine: AsyncEngine) -> frozenset[date]:
+    """The market's holidays."""
+    async with engine.connect() as conn:
+        return frozenset(r.day for r in await conn.execute(text("SELECT day FROM market_holidays")))
+
+
+# Watchlists
+
+
+async def _watchlist_rows(
+    conn: AsyncConnection, user_id: uuid.UUID, watchlist_id: uuid.UUID | None
+) -> list[Watchlist]:
+    sql = text(
+        """
+        SELECT w.id, w.user_id, w.name, w.created_at,
+               coalesce((SELECT array_agg(i.symbol ORDER BY i.added_at, i.symbol)
+                           FROM watchlist_items i WHERE i.watchlist_id = w.id), '{}') AS symbols
+          FROM watchlists w
+         WHERE w.user_id = :u AND (CAST(:id AS uuid) IS NULL OR w.id = :id)
+         ORDER BY w.created_at, w.id
+        """
+    )
+    rows = await conn.execute(sql, {"u": user_id, "id": watchlist_id})
+    return [Watchlist(r.id, r.user_id, r.name, tuple(r.symbols), r.created_at) for r in rows]
+
+
+async def watchlists_of(engine: AsyncEngine, user_id: uuid.UUID) -> list[Watchlist]:
+    """The user's watchlists, oldest first."""
+    async with engine.connect() as conn:
+        return await _watchlist_rows(conn, user_id, None)
+
+
+async def watchlist_of(
+    conn: AsyncConnection, *, watchlist_id: uuid.UUID, user_id: uuid.UUID
+) -> Watchlist | None:
+    """The user's watchlist; None when it is not theirs."""
+    found = await _watchlist_rows(conn, user_id, watchlist_id)
+    return found[0] if found else None
+
+
+async def create_watchlist(
+    conn: AsyncConnection, *, user_id: uuid.UUID, name: str, symbols: Sequence[str]
+) -> uuid.UUID:
+    """Store a new watchlist with its symbols; returns its id.
+
+    Raises:
+        DomainError: INVALID on "input.name" when the user has a watchlist of that name.
+    """
+    try:
+        async with conn.begin_nested():
+            watchlist_id: uuid.UUID = (
+                await conn.execute(
+                    text("INSERT INTO watchlists (user_id, name) VALUES (:u, :n) RETURNING id"),
+                    {"u": user_id, "n": name},
+                )
+            ).scalar_one()
+    except IntegrityError as exc:
+        raise _name_taken("watchlist") from exc
+    await add_to_watchlist(conn, watchlist_id=watchlist_id, symbols=symbols)
+    return watchlist_id
+
+
+async def add_to_watchlist(
+    conn: AsyncConnection, *, watchlist_id: uuid.UUID, symbols: Sequence[str]
+) -> None:
+    """Add symbols (those on it already stay where they are)."""
+    if symbols:
+        await conn.execute(
+            text(
+                "INSERT INTO watchlist_items (watchlist_id, symbol, added_at)"
+                " SELECT :w, s, clock_timestamp() FROM unnest(CAST(:s AS text[])) AS s"
+                " ON CONFLICT DO NOTHING"
+            ),
+            {"w": watchlist_id, "s": list(symbols)},
+        )
+
+
+async def remove_from_watchlist(
+    conn: AsyncConnection, *, watchlist_id: uuid.UUID, symbols: Sequence[str]
+) -> None:
+    """Remove symbols from a watchlist."""
+    await conn.execute(
+        text("DELETE FROM watchlist_items WHERE watchlist_id = :w AND symbol = ANY(:s)"),
+        {"w": watchlist_id, "s": list(symbols)},
+    )
