@@ -14,6 +14,7 @@ import asyncio
 import atexit
 import functools
 import multiprocessing
+import signal
 import threading
 import time
 import uuid
@@ -169,8 +170,16 @@ def _executor() -> ProcessPoolExecutor:
         if _pool is None:
             # spawn: a fresh interpreter, never a fork of a process running threads and loops.
             context = multiprocessing.get_context("spawn")
-            _pool = ProcessPoolExecutor(max_workers=1, mp_context=context)
+            _pool = ProcessPoolExecutor(
+                max_workers=1, mp_context=context, initializer=_ignore_interrupts
+            )
         return _pool
+
+
+def _ignore_interrupts() -> None:
+    # Ctrl+C reaches the whole process group: the server shuts the worker down itself, so the
+    # worker must not die mid-run with a KeyboardInterrupt traceback of its own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def shutdown_pool() -> None:
