@@ -16,10 +16,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse
 from starlette.routing import Route, WebSocketRoute
 
+from api.edge import Edge
 from api.graphql import GraphQLApp
 from api.keys import keyset_from_settings, totp_key_from_settings
 from api.live import start_live
 from api.metrics import render_metrics
+from api.persisted import documents_from_settings
 from api.response_cache import ResponseCache
 from api.settings import Settings
 from db.cache import make_quote_store
@@ -157,7 +159,16 @@ def create_app(
     settings = settings or Settings.from_env()
     options = options or StartOptions(seed_if_empty=settings.auto_seed, feed=settings.feed)
     schema = build_schema(production=settings.production, introspection=settings.introspection)
+    if settings.batch_max > 0:
+        schema.config.batching_config = {"max_operations": settings.batch_max}
     graphql = GraphQLApp(schema, graphiql=settings.graphiql, settings=settings)
+    documents = documents_from_settings(settings)
+    edge = Edge(
+        ResponseCache(graphql),
+        documents=documents,
+        max_body_bytes=settings.max_body_bytes,
+        batch_max=settings.batch_max,
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -183,6 +194,7 @@ def create_app(
                 await app.state.services.database.dispose()
                 # The backtest worker process ends with the app, not only at interpreter exit.
                 await asyncio.to_thread(backtests.shutdown_pool)
+            await documents.store.close()
 
     app = Starlette(
         routes=[
@@ -190,11 +202,12 @@ def create_app(
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics),
-            Route("/graphql", ResponseCache(graphql), methods=["GET", "POST"]),
+            Route("/graphql", edge, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
         ],
         lifespan=lifespan,
     )
+    app.state.persisted = documents
     if services is not None:
         app.state.services = services
     return app

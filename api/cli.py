@@ -272,6 +272,42 @@ async def _set_role(settings: Settings, args: argparse.Namespace) -> None:
     console.print(f"{mask_email(normalise_email(args.email))} is now {role.value}")
 
 
+def _persisted(settings: Settings, args: argparse.Namespace) -> None:
+    from api.persisted import documents_of_file, manifest_problems
+    from db.persisted import ManifestError, manifest_json, parse_manifest
+
+    manifest: Path = args.manifest or next(
+        (p for p in settings.persisted_documents if p.suffix == ".json"),
+        Path("persisted-queries.json"),
+    )
+    try:
+        documents = (
+            parse_manifest(manifest.read_bytes(), str(manifest)) if manifest.exists() else []
+        )
+    except ManifestError as exc:
+        print(f"invalid: {exc}")  # noqa: T201 - command output
+        raise SystemExit(1) from exc
+    if args.action == "add":
+        by_id = {d.id: d for d in documents}
+        for file in args.files:
+            for doc in documents_of_file(Path(file).read_text()):
+                by_id[doc.id] = doc
+                print(f"added {doc.id} {doc.type} {doc.name or '(anonymous)'}")  # noqa: T201
+        manifest.write_bytes(manifest_json(by_id.values()) + b"\n")
+    elif args.action == "list":
+        for doc in documents:
+            print(f"{doc.id} {doc.type or '?'} {doc.name or '(anonymous)'}")  # noqa: T201
+    else:
+        from schema import build_schema
+
+        problems = manifest_problems(documents, build_schema()._schema)
+        for problem in problems:
+            print(problem)  # noqa: T201 - command output
+        if problems:
+            raise SystemExit(1)
+        print(f"{manifest}: {len(documents)} documents verified")  # noqa: T201
+
+
 def parser() -> argparse.ArgumentParser:
     """The command-line interface."""
     p = argparse.ArgumentParser(
@@ -323,6 +359,16 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "refresh-screener", help="rebuild the screener snapshot from the stored market data"
     )
+    persisted = sub.add_parser("persisted", help="manage the trusted-document manifest")
+    persisted.add_argument("action", choices=["add", "list", "verify"])
+    persisted.add_argument("files", nargs="*", help="add: .graphql files of operations")
+    persisted.add_argument(
+        "--manifest",
+        type=Path,
+        default=None,
+        help="the manifest (default: the first .json of PSX_PERSISTED_DOCUMENTS, else "
+        "persisted-queries.json)",
+    )
     export = sub.add_parser("export-schema", help="print the GraphQL SDL")
     export.add_argument("--output", "-o", default="-", help="file to write (default stdout)")
     return p
@@ -350,6 +396,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         asyncio.run(_refresh_screener(settings))
     elif args.command == "export-schema":
         _export_schema(args)
+    elif args.command == "persisted":
+        _persisted(settings, args)
 
 
 if __name__ == "__main__":

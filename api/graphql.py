@@ -12,9 +12,13 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.http.base import BaseRequestProtocol
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
+from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
+from api.edge import GRAPHQL_RESPONSE_JSON, MEDIA_KEY, OUTCOME_HEADER
 from api.settings import Settings
 from api.websockets import LegacyWSHandler, TextWebSocketAdapter, TransportWSHandler
 from domain.accounts.users import Client
@@ -86,6 +90,34 @@ class GraphQLApp(GraphQL[Context, None]):
                 raise ConnectionRejectionError({"message": error.message})
             context.user = user
         return cast("UnsetType", UNSET)
+
+    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
+        """GraphiQL only for a GET naming no document: a hash-only GET is an operation."""
+        params = request.query_params
+        if params.get("extensions") or params.get("documentId"):
+            return False
+        return super().should_render_graphql_ide(request)
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        """The response, and its outcome for the edge's status code (`api.edge.status_for`).
+
+        A request error (validation, variable coercion: no data, no error path) has no `data`
+        entry under graphql-response+json, as the GraphQL spec says of errors before execution.
+        """
+        response = await super().process_result(request, result)
+        errors = result.errors or []
+        if result.data is None and errors and all(e.path is None for e in errors):
+            outcome = "request-error"
+            if request.scope.get("state", {}).get(MEDIA_KEY) == GRAPHQL_RESPONSE_JSON:
+                response.pop("data", None)
+        else:
+            outcome = "partial" if errors else "ok"
+        context = request.scope.get("state", {}).get("psx_context")
+        if context is not None and isinstance(context.response, Response):
+            context.response.headers[OUTCOME_HEADER.decode()] = outcome
+        return response
 
     def encode_json(self, data: object) -> bytes:
         """orjson: several times faster than the standard library on large results."""

@@ -34,6 +34,15 @@ class Settings:
     trades per second), PSX_REPLAY_FILE, PSX_DPS_URL, PSX_WS_INIT_TIMEOUT, PSX_WS_MAX_SUBSCRIPTIONS,
     PSX_WS_STUCK_AFTER, PSX_DRAIN_SECONDS, PSX_JWT_KEYS, PSX_JWT_SECRET,
     PSX_TOTP_KEY (see api/keys.py), PSX_SMTP_URL.
+
+    The HTTP edge (api/edge.py, api/persisted.py): PSX_MAX_BODY_BYTES (POST body limit, 413
+    above it; default 1 MiB), PSX_BATCH_MAX (operations per batched POST; 0, the default, turns
+    batching off), PSX_APQ (on/off), PSX_APQ_TTL (seconds a registered query lives in Redis),
+    PSX_APQ_MAX_ENTRIES (the in-process store's bound), PSX_APQ_PREFIX (Redis key prefix),
+    PSX_PERSISTED_DOCUMENTS (trusted documents: manifest files and `<sha256>.graphql`
+    directories, separated by `:`), PSX_PERSISTED_DEFAULT (the policy of clients not listed:
+    allow_any, allow_apq or trusted_only) and PSX_PERSISTED_POLICIES (per client, by the
+    `apollographql-client-name` header: `psx-mobile=trusted_only,psx-web=allow_apq`).
     """
 
     database_url: str | None = None
@@ -62,6 +71,15 @@ class Settings:
     jwt_secret: str | None = field(default=None, repr=False)
     totp_key: str | None = field(default=None, repr=False)
     smtp_url: str | None = field(default=None, repr=False)
+    max_body_bytes: int = 1 << 20
+    batch_max: int = 0
+    apq_enabled: bool = True
+    apq_ttl: int = 86_400
+    apq_max_entries: int = 10_000
+    apq_prefix: str = "apq:"
+    persisted_documents: tuple[Path, ...] = ()
+    persisted_default: str = "allow_any"
+    persisted_policies: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -96,6 +114,17 @@ class Settings:
             jwt_secret=e.get("PSX_JWT_SECRET") or None,
             totp_key=e.get("PSX_TOTP_KEY") or None,
             smtp_url=e.get("PSX_SMTP_URL") or None,
+            max_body_bytes=int(e.get("PSX_MAX_BODY_BYTES", str(1 << 20))),
+            batch_max=int(e.get("PSX_BATCH_MAX", "0")),
+            apq_enabled=_flag(e.get("PSX_APQ"), True),
+            apq_ttl=int(e.get("PSX_APQ_TTL", "86400")),
+            apq_max_entries=int(e.get("PSX_APQ_MAX_ENTRIES", "10000")),
+            apq_prefix=e.get("PSX_APQ_PREFIX", "apq:"),
+            persisted_documents=tuple(
+                Path(p) for p in e.get("PSX_PERSISTED_DOCUMENTS", "").split(os.pathsep) if p
+            ),
+            persisted_default=e.get("PSX_PERSISTED_DEFAULT", "allow_any"),
+            persisted_policies=e.get("PSX_PERSISTED_POLICIES", ""),
         )
 
     @property

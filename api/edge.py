@@ -1,0 +1,466 @@
+"""The HTTP edge of /graphql: GraphQL over HTTP (media types, limits, status codes), persisted
+queries, and HTTP caching of GET queries. It sits in front of the response cache and strawberry.
+
+Status codes follow the GraphQL-over-HTTP draft of 2026 for `application/graphql-response+json`
+(document parse error 400, malformed request or validation failure 422, data with errors 294),
+and the earlier draft's `application/json` rules for legacy clients (200 for every well-formed
+GraphQL response). Apollo's PersistedQueryNotFound/NotSupported stay HTTP 200 for both, as
+Apollo Server sends them, so every Apollo Client version retries. README says where this
+differs from the `graphql-http` audit suite.
+
+A request the edge accepts is handed on as a full request (the document text put in), so the
+response cache and strawberry never see hashes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import urllib.parse
+from collections.abc import Awaitable, Callable, MutableMapping
+from functools import lru_cache
+from typing import Any
+
+import orjson
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    GraphQLError,
+    OperationDefinitionNode,
+    OperationType,
+    parse,
+)
+
+from api.persisted import NO_CACHE, PersistedDocuments, PersistedError
+from api.response_cache import CACHEABLE_ROOTS, CONTEXT_KEY
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+JSON = "application/json"
+# Set by GraphQLApp on each result, read (and removed) here: ok, partial or request-error.
+OUTCOME_HEADER = b"x-psx-outcome"
+MEDIA_KEY = "psx_media"
+# Public market data: quotes move every tick in a session, reference data rarely.
+LIVE_MAX_AGE = 1
+REFERENCE_MAX_AGE = 60
+VARY = b"Accept, Authorization, Apollographql-Client-Name"
+
+
+class EdgeError(Exception):
+    """An answer the edge gives without running the operation."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        code: str | None = None,
+        headers: dict[str, str] | None = None,
+        errors: list[dict[str, Any]] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.headers = headers or {}
+        error: dict[str, Any] = {"message": message}
+        if code:
+            error["extensions"] = {"code": code}
+        self.errors = errors or [error]
+
+
+def negotiate(accept: str | None) -> str | None:
+    """The response media type for an Accept header, or None when neither is acceptable.
+
+    No Accept, `*/*` and `application/*` mean `application/json` (what legacy clients expect);
+    between the two types the higher q wins, and graphql-response+json on a tie.
+    """
+    if not accept or not accept.strip():
+        return JSON
+    best: tuple[float, int, str] | None = None
+    for item in accept.split(","):
+        kind, *params = (p.strip() for p in item.split(";"))
+        kind = kind.lower()
+        q = 1.0
+        for param in params:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        if q <= 0:
+            continue
+        if kind == GRAPHQL_RESPONSE_JSON:
+            candidate = (q, 2, GRAPHQL_RESPONSE_JSON)
+        elif kind == JSON:
+            candidate = (q, 1, JSON)
+        elif kind in {"*/*", "application/*"}:
+            candidate = (q, 0, JSON)
+        else:
+            continue
+        if best is None or candidate[:2] > best[:2]:
+            best = candidate
+    return best[2] if best else None
+
+
+@lru_cache(maxsize=1024)
+def _parsed(query: str) -> DocumentNode | GraphQLError:
+    try:
+        return parse(query)
+    except GraphQLError as err:
+        return err
+
+
+def operation_of(query: str, name: str | None) -> OperationDefinitionNode | None:
+    """The operation a request runs, or None when the name does not pick exactly one.
+
+    Raises:
+        GraphQLError: the document does not parse.
+    """
+    document = _parsed(query)
+    if isinstance(document, GraphQLError):
+        raise document
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if name:
+        operations = [o for o in operations if o.name is not None and o.name.value == name]
+    return operations[0] if len(operations) == 1 else None
+
+
+def status_for(media: str, outcome: str) -> int:
+    """The HTTP status of a GraphQL response by media type and outcome."""
+    if media != GRAPHQL_RESPONSE_JSON:
+        return 200
+    return {"request-error": 422, "partial": 294}.get(outcome, 200)
+
+
+class Edge:
+    """ASGI middleware for the /graphql route (HTTP only; WebSockets pass straight through)."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        documents: PersistedDocuments,
+        max_body_bytes: int = 1 << 20,
+        batch_max: int = 0,
+    ) -> None:
+        self.app = app
+        self.documents = documents
+        self.max_body_bytes = max_body_bytes
+        self.batch_max = batch_max
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Check, resolve and forward a request; fix up the status and caching of its answer."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = _headers(scope)
+        method = scope["method"]
+        query_params = _query_params(scope) if method == "GET" else {}
+        if method == "GET" and _wants_ide(query_params, headers.get("accept", "")):
+            await self.app(scope, receive, send)
+            return
+        media = negotiate(headers.get("accept"))
+        # Shared by the forwarded scope: GraphQLApp reads the media type and leaves its context.
+        scope.setdefault("state", {})[MEDIA_KEY] = media
+        try:
+            if method not in {"GET", "POST"}:
+                raise EdgeError(405, "GraphQL takes GET and POST.", headers={"allow": "GET, POST"})
+            if media is None:
+                raise EdgeError(
+                    406, f"Accept {GRAPHQL_RESPONSE_JSON} or {JSON}.", code="NOT_ACCEPTABLE"
+                )
+            forwarded, operation = await self._prepare(scope, receive, headers, query_params, media)
+        except (EdgeError, PersistedError) as err:
+            await _respond_error(err, media or JSON, send)
+            return
+        new_scope, new_receive = forwarded
+        await self.app(
+            new_scope,
+            new_receive,
+            _Rewriter(send, scope, headers, media, operation, get=method == "GET").send,
+        )
+
+    async def _prepare(
+        self,
+        scope: Scope,
+        receive: Receive,
+        headers: dict[str, str],
+        query_params: dict[str, str],
+        media: str,
+    ) -> tuple[tuple[Scope, Receive], OperationDefinitionNode | None]:
+        client = headers.get("apollographql-client-name")
+        if scope["method"] == "GET":
+            params = _decode_get(query_params)
+            query, operation = await self._resolve(params, client, media, get=True)
+            if query == params.get("query"):
+                return (scope, receive), operation
+            rebuilt = {k: v for k, v in query_params.items() if k != "documentId"}
+            rebuilt["query"] = query
+            query_string = urllib.parse.urlencode(rebuilt).encode()
+            return ({**scope, "query_string": query_string}, receive), operation
+        content_type = headers.get("content-type", "")
+        kind, *ct_params = (p.strip().lower() for p in content_type.split(";"))
+        charset = next((p.partition("=")[2] for p in ct_params if p.startswith("charset=")), "")
+        if kind != JSON or charset.strip('"') not in {"", "utf-8"}:
+            raise EdgeError(415, f"POST a {JSON} body (UTF-8).", code="UNSUPPORTED_MEDIA_TYPE")
+        body = await self._read_body(receive, headers)
+        try:
+            payload = orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
+            raise EdgeError(
+                400, "Unable to parse request body as JSON.", code="BAD_REQUEST"
+            ) from exc
+        if isinstance(payload, list):
+            return (scope, _replay(await self._batch(payload, client, media))), None
+        if not isinstance(payload, dict):
+            raise _malformed("The request body must be a JSON object.", media)
+        _check_params(payload, media)
+        query, operation = await self._resolve(payload, client, media, get=False)
+        if query == payload.get("query"):
+            return (scope, _replay(body)), operation
+        payload = {k: v for k, v in payload.items() if k != "documentId"}
+        payload["query"] = query
+        new_body = orjson.dumps(payload)
+        new_headers = [(k, v) for k, v in scope["headers"] if k.lower() != b"content-length"]
+        new_headers.append((b"content-length", str(len(new_body)).encode()))
+        return ({**scope, "headers": new_headers}, _replay(new_body)), operation
+
+    async def _resolve(
+        self, params: dict[str, Any], client: str | None, media: str, *, get: bool
+    ) -> tuple[str, OperationDefinitionNode | None]:
+        resolved = await self.documents.resolve(params, client)
+        if resolved.query is None:
+            raise _malformed("No GraphQL query found in the request.", media)
+        name = params.get("operationName")
+        try:
+            operation = operation_of(resolved.query, name if isinstance(name, str) else None)
+        except GraphQLError as err:
+            raise EdgeError(400, err.message, errors=[dict(err.formatted)]) from err
+        if operation is None:
+            message = (
+                f"Unknown operation named '{name}'."
+                if name
+                else "Must provide operation name if query contains multiple operations."
+            )
+            raise EdgeError(
+                status_for(media, "request-error"), message, code="GRAPHQL_VALIDATION_FAILED"
+            )
+        if get and operation.operation is not OperationType.QUERY:
+            raise EdgeError(
+                405,
+                f"A {operation.operation.value} cannot be sent by GET: use POST.",
+                code="METHOD_NOT_ALLOWED",
+                headers={"allow": "POST"},
+            )
+        if resolved.register is not None:
+            await self.documents.store.put(resolved.register, resolved.query)
+        return resolved.query, operation
+
+    async def _batch(self, items: list[Any], client: str | None, media: str) -> bytes:
+        if self.batch_max <= 0:
+            raise EdgeError(400, "Batching is not enabled.", code="BATCHING_NOT_ENABLED")
+        if len(items) > self.batch_max:
+            raise EdgeError(400, f"At most {self.batch_max} operations in a batch.")
+        out = []
+        for item in items:
+            if not isinstance(item, dict):
+                raise _malformed("Each operation of a batch must be a JSON object.", media)
+            _check_params(item, media)
+            query, _ = await self._resolve(item, client, media, get=False)
+            out.append({**{k: v for k, v in item.items() if k != "documentId"}, "query": query})
+        return orjson.dumps(out)
+
+    async def _read_body(self, receive: Receive, headers: dict[str, str]) -> bytes:
+        declared = headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_body_bytes:
+            raise _too_large(self.max_body_bytes)
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                raise _too_large(self.max_body_bytes)
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        return b"".join(chunks)
+
+
+class _Rewriter:
+    """Wraps `send`: the status and content type per the media type, caching for GETs."""
+
+    def __init__(
+        self,
+        send: Send,
+        scope: Scope,
+        headers: dict[str, str],
+        media: str,
+        operation: OperationDefinitionNode | None,
+        *,
+        get: bool,
+    ) -> None:
+        self._send = send
+        self._scope = scope
+        self._headers = headers
+        self._media = media
+        self._operation = operation
+        self._get = get
+        self._start: Message | None = None
+        self._body: list[bytes] = []
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self._start = message
+            return
+        if message["type"] != "http.response.body" or self._start is None:
+            await self._send(message)
+            return
+        self._body.append(message.get("body", b""))
+        if message.get("more_body", False):
+            return
+        await self._finish(self._start, b"".join(self._body))
+
+    async def _finish(self, start: Message, body: bytes) -> None:
+        status: int = start["status"]
+        headers: list[tuple[bytes, bytes]] = []
+        outcome: str | None = None
+        content_type = b""
+        for k, v in start.get("headers", []):
+            key = k.lower()
+            if key == OUTCOME_HEADER:
+                outcome = v.decode()
+            elif key == b"content-type":
+                content_type = v
+            elif key != b"content-length":
+                headers.append((k, v))
+        if outcome is not None and status == 200 and content_type.startswith(JSON.encode()):
+            status = status_for(self._media, outcome)
+            content_type = f"{self._media}; charset=utf-8".encode()
+        if content_type:
+            headers.append((b"content-type", content_type))
+        if self._get:
+            status, headers, body = self._cache_headers(status, headers, body, outcome)
+        headers.append((b"content-length", str(len(body)).encode()))
+        await self._send({"type": "http.response.start", "status": status, "headers": headers})
+        await self._send({"type": "http.response.body", "body": body})
+
+    def _cache_headers(
+        self, status: int, headers: list[tuple[bytes, bytes]], body: bytes, outcome: str | None
+    ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+        headers = [(k, v) for k, v in headers if k.lower() not in {b"cache-control", b"vary"}]
+        headers.append((b"vary", VARY))
+        if status != 200 or outcome != "ok":
+            headers.append((b"cache-control", b"no-store"))
+            return status, headers, body
+        headers.append((b"cache-control", self._cache_control().encode()))
+        etag = b'"' + hashlib.sha256(body).hexdigest()[:32].encode() + b'"'
+        headers.append((b"etag", etag))
+        if _matches(self._headers.get("if-none-match", ""), etag):
+            kept = [(k, v) for k, v in headers if k.lower() != b"content-type"]
+            return 304, kept, b""
+        return status, headers, body
+
+    def _cache_control(self) -> str:
+        context = self._scope.get("state", {}).get(CONTEXT_KEY)
+        if "authorization" in self._headers or getattr(context, "user", None) is not None:
+            return "private, no-store"
+        operation = self._operation
+        public = operation is not None and all(
+            isinstance(s, FieldNode) and s.name.value in CACHEABLE_ROOTS
+            for s in operation.selection_set.selections
+        )
+        if not public or context is None or context.cache.unsafe:
+            # Public but time-dependent (charts, market status): revalidate by ETag every time.
+            return "public, no-cache"
+        max_age = LIVE_MAX_AGE if context.cache.quote_versions else REFERENCE_MAX_AGE
+        return f"public, max-age={max_age}"
+
+
+def _matches(if_none_match: str, etag: bytes) -> bool:
+    tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
+    return "*" in tags or etag.decode() in tags
+
+
+def _headers(scope: Scope) -> dict[str, str]:
+    return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+
+
+def _query_params(scope: Scope) -> dict[str, str]:
+    pairs = urllib.parse.parse_qsl(scope.get("query_string", b"").decode("latin-1"))
+    return {k: v for k, v in pairs if v != ""}  # an empty value means the parameter is absent
+
+
+def _wants_ide(params: dict[str, str], accept: str) -> bool:
+    """A browser opening /graphql (no document named at all) gets GraphiQL."""
+    if params.keys() & {"query", "extensions", "documentId"}:
+        return False
+    return "text/html" in accept or "*/*" in accept
+
+
+def _decode_get(params: dict[str, str]) -> dict[str, Any]:
+    out: dict[str, Any] = dict(params)
+    for key, label in (("variables", "Variables"), ("extensions", "Extensions")):
+        if key in params:
+            try:
+                out[key] = orjson.loads(params[key])
+            except orjson.JSONDecodeError as exc:
+                raise EdgeError(400, f"{label} are invalid JSON.", code="BAD_REQUEST") from exc
+            if not isinstance(out[key], dict):
+                raise EdgeError(400, f"{label} must be a JSON object.", code="BAD_REQUEST")
+    return out
+
+
+def _check_params(params: dict[str, Any], media: str) -> None:
+    for key, kinds in (("variables", dict), ("extensions", dict), ("operationName", str)):
+        value = params.get(key)
+        if value is not None and not isinstance(value, kinds):
+            raise _malformed(f"`{key}` must be a {kinds.__name__} or null.", media)
+
+
+def _malformed(message: str, media: str) -> EdgeError:
+    return EdgeError(422 if media == GRAPHQL_RESPONSE_JSON else 400, message, code="BAD_REQUEST")
+
+
+def _too_large(limit: int) -> EdgeError:
+    return EdgeError(413, f"The request body is over {limit} bytes.", code="PAYLOAD_TOO_LARGE")
+
+
+async def _respond_error(err: EdgeError | PersistedError, media: str, send: Send) -> None:
+    if isinstance(err, PersistedError):
+        status = err.status or (422 if media == GRAPHQL_RESPONSE_JSON else 400)
+        errors: list[dict[str, Any]] = [{"message": err.message, "extensions": {"code": err.code}}]
+        extra = err.headers
+    else:
+        status, errors, extra = err.status, err.errors, err.headers
+    # 406/413/415 are not GraphQL responses of a negotiated type: plain application/json.
+    kind = media if status not in {406, 413, 415} else JSON
+    body = orjson.dumps({"errors": errors})
+    headers = [
+        (b"content-type", f"{kind}; charset=utf-8".encode()),
+        (b"content-length", str(len(body)).encode()),
+        (b"cache-control", extra.pop("cache-control", NO_CACHE).encode()),
+    ]
+    headers += [(k.encode(), v.encode()) for k, v in extra.items()]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _replay(body: bytes) -> Receive:
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return {"type": "http.disconnect"}
+
+    return receive
