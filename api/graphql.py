@@ -18,7 +18,8 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_P
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
-from api.edge import GRAPHQL_RESPONSE_JSON, MEDIA_KEY, OUTCOME_HEADER
+from api.edge import MEDIA_KEY
+from api.edge_responses import GRAPHQL_RESPONSE_JSON, OUTCOME_HEADER
 from api.settings import Settings
 from api.websockets import LegacyWSHandler, TextWebSocketAdapter, TransportWSHandler
 from domain.accounts.users import Client

@@ -44,6 +44,9 @@ from db.persisted import (
 
 # Apollo Server sends these with its PersistedQuery errors so CDNs never cache a miss.
 NO_CACHE = "private, no-cache, must-revalidate"
+# Documents longer than this run but are not stored: APQ is open to anyone, the store is not
+# a place for megabyte documents.
+MAX_APQ_DOCUMENT = 64 * 1024
 
 
 class ClientPolicy(enum.StrEnum):
@@ -214,7 +217,8 @@ class PersistedDocuments:
             raise _refused(policy)
         if not self.apq_enabled:
             raise not_supported()
-        return Resolved(query=query, persisted=True, register=digest)
+        register = digest if len(query) <= MAX_APQ_DOCUMENT else None
+        return Resolved(query=query, persisted=True, register=register)
 
     async def _known(self, digest: str, policy: ClientPolicy) -> Resolved:
         trusted = self.trusted.get(digest)

@@ -53,11 +53,17 @@ class ApqStore(Protocol):
 
 
 class MemoryApqStore:
-    """A bounded LRU in this process: the default without REDIS_URL (one process only)."""
+    """A bounded LRU in this process: the default without REDIS_URL (one process only).
 
-    def __init__(self, *, max_entries: int = 10_000) -> None:
+    Bounded by count and by total characters: anyone can register, so memory must not grow
+    with what strangers send.
+    """
+
+    def __init__(self, *, max_entries: int = 10_000, max_chars: int = 32 << 20) -> None:
         self.max_entries = max_entries
+        self.max_chars = max_chars
         self._documents: OrderedDict[str, str] = OrderedDict()
+        self._chars = 0
 
     async def get(self, sha256: str) -> str | None:
         """The document, marked recently used."""
@@ -67,11 +73,14 @@ class MemoryApqStore:
         return document
 
     async def put(self, sha256: str, document: str) -> None:
-        """Register, evicting the least recently used entry past `max_entries`."""
+        """Register, evicting the least recently used entries past either bound."""
+        previous = self._documents.pop(sha256, None)
+        self._chars -= len(previous) if previous is not None else 0
         self._documents[sha256] = document
-        self._documents.move_to_end(sha256)
-        while len(self._documents) > self.max_entries:
-            self._documents.popitem(last=False)
+        self._chars += len(document)
+        while len(self._documents) > self.max_entries or self._chars > self.max_chars:
+            _, evicted = self._documents.popitem(last=False)
+            self._chars -= len(evicted)
 
     def __len__(self) -> int:
         return len(self._documents)

@@ -118,6 +118,18 @@ async def test_apq_hash_mismatch_is_rejected_and_not_stored(http: httpx.AsyncCli
     assert miss.json() == NOT_FOUND
 
 
+async def test_a_huge_document_runs_but_is_not_registered(http: httpx.AsyncClient) -> None:
+    huge = QUOTE + "\n#" + "x" * (64 * 1024)
+    digest = hashlib.sha256(huge.encode()).hexdigest()
+    variables = {"s": "PSO"}
+    ran = await http.post(
+        "/graphql", json={"query": huge, "extensions": apq(digest), "variables": variables}
+    )
+    assert ran.json() == {"data": {"quote": {"symbol": "PSO", "last": 430.0}}}
+    miss = await http.post("/graphql", json={"extensions": apq(digest), "variables": variables})
+    assert miss.json() == NOT_FOUND
+
+
 async def test_apq_bad_version_and_bad_extensions_json_are_400(http: httpx.AsyncClient) -> None:
     bad = {"persistedQuery": {"version": 2, "sha256Hash": QUOTE_HASH}}
     response = await http.post("/graphql", json={"extensions": bad})
@@ -205,6 +217,16 @@ async def test_memory_store_evicts_the_least_recently_used() -> None:
     await store.put("c", "C")
     assert [await store.get(k) for k in "abc"] == ["A", None, "C"]
     assert len(store) == 2
+
+
+async def test_memory_store_is_bounded_by_size_too() -> None:
+    store = MemoryApqStore(max_entries=100, max_chars=10)
+    await store.put("a", "x" * 6)
+    await store.put("b", "y" * 6)  # 12 characters: "a" goes
+    assert (await store.get("a"), await store.get("b")) == (None, "y" * 6)
+    await store.put("b", "z" * 4)  # re-registering replaces, it does not add
+    await store.put("c", "w" * 6)
+    assert (await store.get("b"), await store.get("c")) == ("z" * 4, "w" * 6)
 
 
 # Trusted documents and policies
