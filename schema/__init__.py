@@ -24,6 +24,8 @@ from schema.execution import SharedEventExecutor
 from schema.fundamentals.queries import FundamentalQueries
 from schema.markets.queries import MarketQueries
 from schema.markets.subscriptions import MarketSubscriptions
+from schema.portfolios.mutations import PortfolioMutations
+from schema.portfolios.queries import PortfolioQueries
 from schema.scalars import SCALARS
 from schema.screening.operations import ScreeningMutations, ScreeningQueries
 
@@ -39,6 +41,7 @@ class Query(
     ProfileQueries,
     AlertQueries,
     BacktestQueries,
+    PortfolioQueries,
 ):
     pass
 
@@ -51,6 +54,7 @@ class Mutation(
     AlertMutations,
     ScreeningMutations,
     BacktestMutations,
+    PortfolioMutations,
 ):
     pass
 

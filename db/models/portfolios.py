@@ -110,7 +110,7 @@ class PortfolioTransactionRow(Base):
     settlement_date: Mapped[date] = mapped_column(Date)
     symbol: Mapped[str | None] = mapped_column(Text)
     quantity: Mapped[int] = mapped_column(BigInteger, server_default="0")
-    price: Mapped[Decimal] = mapped_column(Numeric(16, 4), server_default="0")
+    price: Mapped[Decimal] = mapped_column(Numeric(18, 6), server_default="0")
     amount: Mapped[Decimal] = mapped_column(Numeric(20, 2), server_default="0")
     ratio: Mapped[Decimal | None] = mapped_column(Numeric(16, 6))
     fees: Mapped[Decimal] = mapped_column(Numeric(20, 2), server_default="0")

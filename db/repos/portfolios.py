@@ -55,14 +55,27 @@ def _portfolio(r: Row[Any]) -> Portfolio:
     )
 
 
+_TICK = Decimal("0.01")
+_DIVIDEND_PLACES = Decimal("0.0001")
+
+
+def _price(kind: TransactionType, value: Decimal) -> Decimal:
+    """A price as the ledger states it: trades on the tick, dividends to four decimals
+    (more where a market action gave more); the column keeps six."""
+    if kind is not TransactionType.DIVIDEND:
+        return value.quantize(_TICK) if value == value.quantize(_TICK) else value
+    return value.quantize(_DIVIDEND_PLACES) if value == value.quantize(_DIVIDEND_PLACES) else value
+
+
 def _transaction(r: Row[Any]) -> Transaction:
+    kind = TransactionType(r.type)
     return Transaction(
-        type=TransactionType(r.type),
+        type=kind,
         trade_date=r.trade_date,
         settlement_date=r.settlement_date,
         symbol=r.symbol,
         quantity=int(r.quantity),
-        price=r.price,
+        price=_price(kind, r.price),
         amount=r.amount,
         ratio=r.ratio,
         fees=r.fees,
@@ -221,7 +234,9 @@ async def add_transactions(
     ]
     stmt = _INSERT_TX
     ids = [int(r.id) for r in await conn.execute(stmt, rows)]
-    return [replace(e, id=i) for e, i in zip(entries, ids, strict=True)]
+    return [
+        replace(e, id=i, price=_price(e.type, e.price)) for e, i in zip(entries, ids, strict=True)
+    ]
 
 
 async def delete_transactions(

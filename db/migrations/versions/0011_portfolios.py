@@ -58,7 +58,7 @@ def upgrade() -> None:
         sa.Column("settlement_date", sa.Date(), nullable=False),
         sa.Column("symbol", sa.Text(), nullable=True),
         sa.Column("quantity", sa.BigInteger(), server_default="0", nullable=False),
-        sa.Column("price", sa.Numeric(precision=16, scale=4), server_default="0", nullable=False),
+        sa.Column("price", sa.Numeric(precision=18, scale=6), server_default="0", nullable=False),
         sa.Column("amount", sa.Numeric(precision=20, scale=2), server_default="0", nullable=False),
         sa.Column("ratio", sa.Numeric(precision=16, scale=6), nullable=True),
         sa.Column("fees", sa.Numeric(precision=20, scale=2), server_default="0", nullable=False),

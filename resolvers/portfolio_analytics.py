@@ -1,0 +1,305 @@
+"""A portfolio's performance, risk and allocation, and applying market corporate actions.
+
+Performance and risk read, for the portfolio's symbols only, the daily closes as traded from
+the session before the window to its end in one statement (the ledger's own entitlement
+entries carry the corporate actions), with the trading calendar and the benchmark's levels
+alongside; risk also reads back-adjusted closes and volumes (correlations, liquidity) in one
+binary COPY. Nothing read depends on other users' data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from decimal import Decimal
+
+import numpy as np
+
+from db.repos import backtest_bars as bars_repo
+from db.repos import markets as market_repo
+from db.repos import portfolios as repo
+from domain.errors import DomainError, ErrorCode
+from domain.portfolios.corporate_actions import pending_entries
+from domain.portfolios.exposures import average_volume
+from domain.portfolios.ledger import Transaction, symbols_of
+from domain.portfolios.performance import DEFAULT_BENCHMARK, Performance, performance
+from domain.portfolios.records import Portfolio
+from domain.portfolios.risk import RiskReport, risk_report, value_at_risk
+from domain.portfolios.valuation import Closes
+from resolvers.context import Context
+from resolvers.portfolios import (
+    LedgerChange,
+    PortfolioView,
+    change_ledger,
+    exchange_today,
+    portfolio,
+)
+
+# SBP policy rate, December 2025 (PSX.md section 7): the `risk` field's default.
+SBP_POLICY_RATE = 0.105
+
+
+class PerformanceRange(enum.StrEnum):
+    """A window ending today."""
+
+    M1 = "M1"
+    M3 = "M3"
+    M6 = "M6"
+    YTD = "YTD"
+    Y1 = "Y1"
+    Y3 = "Y3"
+    Y5 = "Y5"
+    ALL = "ALL"
+
+
+_MONTHS = {
+    PerformanceRange.M1: 1,
+    PerformanceRange.M3: 3,
+    PerformanceRange.M6: 6,
+    PerformanceRange.Y1: 12,
+    PerformanceRange.Y3: 36,
+    PerformanceRange.Y5: 60,
+}
+
+
+def _months_back(day: date, months: int) -> date:
+    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
+    month += 1
+    for d in (day.day, 30, 29, 28):
+        try:
+            return date(year, month, d)
+        except ValueError:
+            continue
+    return date(year, month, 28)
+
+
+def range_start(window: PerformanceRange, today: date) -> date | None:
+    """The first day of a window ending `today` (the day after the same date a period
+    back); None for ALL."""
+    if window is PerformanceRange.ALL:
+        return None
+    if window is PerformanceRange.YTD:
+        return date(today.year, 1, 1)
+    return _months_back(today, _MONTHS[window]) + timedelta(days=1)
+
+
+class AllocationKey(enum.StrEnum):
+    """What an allocation groups holdings by."""
+
+    SECTOR = "SECTOR"
+    INSTRUMENT = "INSTRUMENT"
+
+
+@dataclass(frozen=True, slots=True)
+class AllocationSlice:
+    """A share of the portfolio's value: a sector, an instrument, or cash (key None,
+    `cash` true). Unpriced holdings count at cost."""
+
+    key: str | None
+    name: str
+    value: Decimal
+    weight: float
+    cash: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class _Window:
+    perf: Performance
+    closes: Closes
+
+
+async def _window(
+    view: PortfolioView, window: PerformanceRange, benchmark: str | None
+) -> _Window | None:
+    ctx = view.ctx
+    ledger = await view.ledger()
+    if not ledger:
+        return None
+    ref = await ctx.services.reference.get()
+    code = (benchmark or DEFAULT_BENCHMARK).strip().upper()
+    if code not in ref.index_by_code:
+        raise DomainError(ErrorCode.UNKNOWN_INDEX, f"Unknown index '{code}'.", "benchmark")
+    today = exchange_today(ctx)
+    start = range_start(window, today)
+    first_trade = min(tx.trade_date for tx in ledger)
+    # The opening value is the close of the session before the window (a week covers it).
+    read_from = first_trade if start is None or start <= first_trade else start - timedelta(days=7)
+    symbols = symbols_of(ledger)
+    ids = [ref.instrument_by_symbol[s].id for s in symbols if s in ref.instrument_by_symbol]
+    engine = ctx.services.database.read
+    closes_by_id, calendar, levels = await asyncio.gather(
+        repo.raw_closes(engine, instrument_ids=ids, first_day=read_from, last_day=today),
+        repo.sessions_between(engine, first_day=read_from, last_day=today),
+        repo.index_levels(engine, code=code, first_day=read_from, last_day=today),
+    )
+    by_id = ref.instrument_by_id
+    closes = {by_id[i].symbol: series for i, series in closes_by_id.items()}
+    days = [d for d in calendar if start is None or d >= start]
+    before = [d for d in calendar if start is not None and d < start]
+    if before:
+        days.insert(0, before[-1])
+    sectors = {
+        s: ref.instrument_by_symbol[s].sector_code for s in symbols if s in ref.instrument_by_symbol
+    }
+    perf = performance(
+        ledger,
+        view.portfolio.policy,
+        closes,
+        days=days,
+        start=start,
+        end=today,
+        benchmark=levels or {},
+        benchmark_code=code,
+        sectors=sectors,
+    )
+    return None if perf is None else _Window(perf, closes)
+
+
+async def portfolio_performance(
+    view: PortfolioView, window: PerformanceRange, benchmark: str | None
+) -> Performance | None:
+    """The portfolio's performance over a window ending today; None before its first entry.
+
+    Raises:
+        DomainError: UNKNOWN_INDEX on "benchmark".
+    """
+    found = await _window(view, window, benchmark)
+    return None if found is None else found.perf
+
+
+async def portfolio_risk(
+    view: PortfolioView,
+    window: PerformanceRange,
+    *,
+    confidence: float,
+    risk_free_rate: float,
+    benchmark: str | None = None,
+) -> RiskReport | None:
+    """The risk of the portfolio's daily returns over a window, with VaR at one confidence.
+
+    Raises:
+        DomainError: OUT_OF_RANGE on "confidence" outside (0.5, 1) or "riskFreeRate" outside
+            [0, 1); UNKNOWN_INDEX on "benchmark".
+    """
+    if not 0.5 < confidence < 1:
+        raise DomainError(
+            ErrorCode.OUT_OF_RANGE, "The confidence is a fraction in (0.5, 1).", "confidence"
+        )
+    if not 0 <= risk_free_rate < 1:
+        raise DomainError(
+            ErrorCode.OUT_OF_RANGE, "The risk-free rate is a fraction in [0, 1).", "riskFreeRate"
+        )
+    found, valuation = await asyncio.gather(_window(view, window, benchmark), view.valuation())
+    if found is None:
+        return None
+    ctx = view.ctx
+    ref = await ctx.services.reference.get()
+    held = [p.symbol for p in valuation.positions if p.quantity > 0]
+    ids = [ref.instrument_by_symbol[s].id for s in held if s in ref.instrument_by_symbol]
+    frames = await bars_repo.daily_frames(
+        ctx.services.database.read,
+        instrument_ids=ids,
+        first_day=found.perf.start,
+        last_day=found.perf.end,
+        warmup=0,
+    )
+    adjusted: dict[str, Mapping[date, Decimal]] = {}
+    volumes: dict[str, float | None] = {}
+    for instrument_id, frame in frames.items():
+        symbol = ref.instrument_by_id[instrument_id].symbol
+        days = frame["ts"].dt.convert_time_zone("Asia/Karachi").dt.date().to_list()
+        adjusted[symbol] = {
+            d: Decimal(repr(c)) for d, c in zip(days, frame["close"].to_list(), strict=True)
+        }
+        volumes[symbol] = average_volume(frame["volume"].to_list())
+    sectors = {
+        s: ref.instrument_by_symbol[s].sector_code for s in held if s in ref.instrument_by_symbol
+    }
+    report = risk_report(
+        found.perf,
+        valuation,
+        risk_free_rate=risk_free_rate,
+        closes=adjusted,
+        average_volumes=volumes,
+        sectors=sectors,
+    )
+    returns = np.array(
+        [p.daily_return for p in found.perf.series if p.daily_return is not None],
+        dtype=np.float64,
+    )
+    return replace(
+        report,
+        value_at_risk=value_at_risk(returns, valuation.total_value, confidences=(confidence,)),
+    )
+
+
+async def allocation(view: PortfolioView, by: AllocationKey) -> list[AllocationSlice]:
+    """The portfolio's value by sector or by instrument, largest first, cash last."""
+    valuation = await view.valuation()
+    ref = await view.ctx.services.reference.get()
+    total = valuation.total_value
+    groups: dict[str, Decimal] = {}
+    names: dict[str, str] = {}
+    for p in valuation.positions:
+        if p.quantity <= 0:
+            continue
+        value = p.market_value if p.market_value is not None else p.cost_basis
+        instrument = ref.instrument_by_symbol.get(p.symbol)
+        if by is AllocationKey.INSTRUMENT:
+            key, name = p.symbol, instrument.name if instrument else p.symbol
+        else:
+            key = instrument.sector_code if instrument else "UNKNOWN"
+            sector = ref.sector_by_code.get(key)
+            name = sector.name if sector else key
+        groups[key] = groups.get(key, Decimal(0)) + value
+        names[key] = name
+
+    def weight(value: Decimal) -> float:
+        return float(value / total) if total > 0 else 0.0
+
+    out = [
+        AllocationSlice(k, names[k], v, weight(v))
+        for k, v in sorted(groups.items(), key=lambda kv: (-kv[1], kv[0]))
+    ]
+    if valuation.cash is not None:
+        out.append(AllocationSlice(None, "Cash", valuation.cash, weight(valuation.cash), True))
+    return out
+
+
+async def apply_corporate_actions(ctx: Context, portfolio_id: uuid.UUID) -> LedgerChange:
+    """Add the entries of market corporate actions gone ex by today that the ledger lacks.
+
+    Each action lands at most once (the ledger's action ids, and a unique index in the
+    database); applying again adds nothing.
+
+    Raises:
+        DomainError: NOT_FOUND for another user's portfolio.
+    """
+    today = exchange_today(ctx)
+    ref = await ctx.services.reference.get()
+    view = await _owned(ctx, portfolio_id)
+    symbols = symbols_of(await view.ledger())
+    instruments = [ref.instrument_by_symbol[s] for s in symbols if s in ref.instrument_by_symbol]
+    actions = await market_repo.corporate_actions(
+        ctx.services.database.read, instrument_ids=[i.id for i in instruments]
+    )
+    by_id = {i.id: i.symbol for i in instruments}
+    every = [a for series in actions.values() for a in series]
+
+    def edit(
+        p: Portfolio, ledger: list[Transaction], _holidays: frozenset[date]
+    ) -> tuple[list[Transaction], list[int]]:
+        return pending_entries(ledger, every, by_id, p.policy, as_of=today), []
+
+    return await change_ledger(ctx, portfolio_id, edit)
+
+
+async def _owned(ctx: Context, portfolio_id: uuid.UUID) -> PortfolioView:
+    found = await portfolio(ctx, portfolio_id)
+    if found is None:
+        raise DomainError(ErrorCode.NOT_FOUND, "No such portfolio.", "portfolioId")
+    return found

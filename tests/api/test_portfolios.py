@@ -1,0 +1,705 @@
+"""Portfolios through GraphQL: the ledger's figures by hand, refusals that write nothing,
+owners only for every field and mutation, the plan's cap, corporate actions once."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from domain.portfolios.risk import SESSIONS_PER_YEAR
+from tests.api.conftest import Api
+from tests.api.test_profiles import signed_in
+from tests.conftest import DEMO_END
+
+D = Decimal
+ERRORS = "errors { field message code }"
+CREATE = f"""
+mutation C($i: CreatePortfolioInput!) {{
+  createPortfolio(input: $i) {{ portfolio {{ id name costMethod tracksCash filer baseCurrency }} {ERRORS} }}
+}}
+"""
+LEDGER = f"portfolio {{ id }} added {{ id type tradeDate settlementDate symbol quantity price fees taxes note corporateActionId }} deletedIds {ERRORS}"
+RECORD = f"""
+mutation R($p: UUID!, $i: RecordTransactionInput!) {{
+  recordTransaction(portfolioId: $p, input: $i) {{ {LEDGER} }}
+}}
+"""
+DELETE_TX = f"""
+mutation D($p: UUID!, $t: ID!) {{ deleteTransaction(portfolioId: $p, transactionId: $t) {{ {LEDGER} }} }}
+"""
+POSITIONS = """
+query P($id: UUID!) {
+  portfolio(id: $id) {
+    name
+    positions { symbol quantity averageCost costBasis price marketValue unrealisedPnl realisedPnl
+                dividends weight lots { acquired quantity cost } }
+    summary { totalValue holdingsValue cash costBasis realisedPnl unpriced }
+  }
+}
+"""
+
+
+async def _token(api: Api) -> str:
+    _, tokens = await signed_in(api)
+    token: str = tokens["accessToken"]
+    return token
+
+
+async def _call(api: Api, query: str, variables: dict[str, Any], token: str) -> dict[str, Any]:
+    body = await api(query, variables, token=token)
+    assert "errors" not in body, body
+    data: dict[str, Any] = body["data"]
+    return data
+
+
+async def _create(api: Api, token: str, name: str = "Main", **extra: Any) -> str:
+    data = await _call(api, CREATE, {"i": {"name": name, **extra}}, token)
+    assert data["createPortfolio"]["errors"] == [], data
+    portfolio_id: str = data["createPortfolio"]["portfolio"]["id"]
+    return portfolio_id
+
+
+async def _record(api: Api, token: str, portfolio_id: str, **entry: Any) -> dict[str, Any]:
+    data = await _call(api, RECORD, {"p": portfolio_id, "i": entry}, token)
+    result: dict[str, Any] = data["recordTransaction"]
+    return result
+
+
+async def _rows(engine: AsyncEngine, portfolio_id: str) -> list[tuple[Any, ...]]:
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            text(
+                "SELECT type, trade_date, symbol, quantity, price, fees, taxes"
+                " FROM portfolio_transactions WHERE portfolio_id = :p ORDER BY id"
+            ),
+            {"p": uuid.UUID(portfolio_id)},
+        )
+        return [tuple(r) for r in rows]
+
+
+async def _close(engine: AsyncEngine, symbol: str, day: date) -> Decimal:
+    async with engine.connect() as conn:
+        value: Decimal = await conn.scalar(
+            text(
+                "SELECT b.close FROM daily_bars b JOIN instruments i ON i.id = b.instrument_id"
+                " WHERE i.symbol = :s AND b.day <= :d ORDER BY b.day DESC LIMIT 1"
+            ),
+            {"s": symbol, "d": day},
+        )
+    return value
+
+
+async def _hubc_statement(api: Api, token: str, portfolio_id: str) -> None:
+    """The fixture statement's trades (tests/fixtures/portfolios.py), without cash."""
+    for entry in (
+        {
+            "type": "BUY",
+            "tradeDate": "2025-01-06",
+            "symbol": "HUBC",
+            "quantity": 100,
+            "price": "120.00",
+        },
+        {
+            "type": "BUY",
+            "tradeDate": "2025-02-03",
+            "symbol": "hubc",
+            "quantity": 200,
+            "price": "135.50",
+        },
+        {
+            "type": "SELL",
+            "tradeDate": "2025-03-10",
+            "symbol": "HUBC",
+            "quantity": 150,
+            "price": "150.00",
+        },
+    ):
+        assert (await _record(api, token, portfolio_id, **entry))["errors"] == []
+
+
+async def test_positions_carry_the_statements_costs_and_fifo_gain(
+    api: Api, engine: AsyncEngine
+) -> None:
+    token = await _token(api)
+    portfolio_id = await _create(api, token)
+    await _hubc_statement(api, token, portfolio_id)
+    data = await _call(api, POSITIONS, {"id": portfolio_id}, token)
+    [hubc] = data["portfolio"]["positions"]
+    # FIFO: the 150 sold take lot 1 (12,022.18) and 50 of lot 2 (27,149.98 × 50/200 = 6,787.50).
+    assert hubc["quantity"] == 150
+    assert D(hubc["costBasis"]) == D("27149.98") - D("6787.50")
+    assert D(hubc["realisedPnl"]) == D("22460.81") - D("12022.18") - D("6787.50")
+    assert hubc["lots"] == [{"acquired": "2025-02-03", "quantity": 150, "cost": "20362.48"}]
+    last = await _close(engine, "HUBC", DEMO_END)
+    assert D(str(hubc["price"])) == last
+    assert D(hubc["marketValue"]) == (last * 150).quantize(D("0.01"))
+    assert D(hubc["unrealisedPnl"]) == D(hubc["marketValue"]) - D("20362.48")
+    assert hubc["weight"] == pytest.approx(1.0)
+    summary = data["portfolio"]["summary"]
+    assert summary["cash"] is None and summary["unpriced"] == []
+    assert D(summary["totalValue"]) == D(hubc["marketValue"])
+    rows = await _rows(engine, portfolio_id)
+    assert rows[1] == ("BUY", date(2025, 2, 3), "HUBC", 200, D("135.5000"), D("41.99"), D("7.99"))
+
+
+async def test_a_sell_beyond_the_holding_is_refused_and_nothing_is_written(
+    api: Api, engine: AsyncEngine
+) -> None:
+    token = await _token(api)
+    portfolio_id = await _create(api, token)
+    await _hubc_statement(api, token, portfolio_id)
+    before = await _rows(engine, portfolio_id)
+    refused = await _record(
+        api,
+        token,
+        portfolio_id,
+        type="SELL",
+        tradeDate="2025-03-11",
+        symbol="HUBC",
+        quantity=151,
+        price="150.00",
+    )
+    assert refused == {
+        "portfolio": None,
+        "added": [],
+        "deletedIds": [],
+        "errors": [
+            {
+                "field": "input.quantity",
+                "message": "Cannot sell 151 HUBC on 2025-03-11: 150 held.",
+                "code": "INVALID",
+            }
+        ],
+    }
+    # A SELL dated before the second purchase breaks the ledger too, though 150 are held now.
+    early = await _record(
+        api,
+        token,
+        portfolio_id,
+        type="SELL",
+        tradeDate="2025-01-07",
+        symbol="HUBC",
+        quantity=101,
+        price="121.00",
+    )
+    assert [e["field"] for e in early["errors"]] == ["input.quantity"]
+    assert await _rows(engine, portfolio_id) == before
+
+
+async def test_deleting_the_purchase_a_later_sale_needs_is_refused(
+    api: Api, engine: AsyncEngine
+) -> None:
+    token = await _token(api)
+    portfolio_id = await _create(api, token)
+    await _hubc_statement(api, token, portfolio_id)
+    listing = await _call(
+        api,
+        "query T($id: UUID!) { portfolio(id: $id) { transactions { nodes { id type } } } }",
+        {"id": portfolio_id},
+        token,
+    )
+    nodes = listing["portfolio"]["transactions"]["nodes"]
+    assert [n["type"] for n in nodes] == ["SELL", "BUY", "BUY"]  # newest first
+    second_buy = nodes[1]["id"]
+    refused = (await _call(api, DELETE_TX, {"p": portfolio_id, "t": second_buy}, token))[
+        "deleteTransaction"
+    ]
+    assert refused["errors"] == [
+        {
+            "field": "transactionId",
+            "message": "Deleting it would break the ledger: Cannot sell 150 HUBC on 2025-03-10: 100 held.",
+            "code": "INVALID",
+        }
+    ]
+    assert len(await _rows(engine, portfolio_id)) == 3
+    sale = nodes[0]["id"]
+    done = (await _call(api, DELETE_TX, {"p": portfolio_id, "t": sale}, token))["deleteTransaction"]
+    assert (done["errors"], done["deletedIds"]) == ([], [sale])
+    assert [r[0] for r in await _rows(engine, portfolio_id)] == ["BUY", "BUY"]
+
+
+async def test_transactions_page_and_filter_newest_first(api: Api) -> None:
+    token = await _token(api)
+    portfolio_id = await _create(api, token)
+    await _hubc_statement(api, token, portfolio_id)
+    assert (
+        await _record(
+            api,
+            token,
+            portfolio_id,
+            type="BUY",
+            tradeDate="2025-04-08",
+            symbol="OGDC",
+            quantity=10,
+            price="200.00",
+        )
+    )["errors"] == []
+    query = """
+    query T($id: UUID!, $after: String, $s: String, $t: TransactionType, $f: Date, $to: Date) {
+      portfolio(id: $id) {
+        transactions(first: 2, after: $after, symbol: $s, type: $t, from: $f, to: $to) {
+          totalCount pageInfo { hasNextPage endCursor } nodes { tradeDate symbol type }
+        }
+      }
+    }
+    """
+    page = (await _call(api, query, {"id": portfolio_id}, token))["portfolio"]["transactions"]
+    assert page["totalCount"] == 4 and page["pageInfo"]["hasNextPage"]
+    assert [n["tradeDate"] for n in page["nodes"]] == ["2025-04-08", "2025-03-10"]
+    rest = (
+        await _call(api, query, {"id": portfolio_id, "after": page["pageInfo"]["endCursor"]}, token)
+    )["portfolio"]["transactions"]
+    assert [n["tradeDate"] for n in rest["nodes"]] == ["2025-02-03", "2025-01-06"]
+    assert not rest["pageInfo"]["hasNextPage"]
+    buys = (
+        await _call(
+            api,
+            query,
+            {"id": portfolio_id, "s": "hubc", "t": "BUY", "f": "2025-01-07", "to": "2025-12-31"},
+            token,
+        )
+    )["portfolio"]["transactions"]
+    assert buys["totalCount"] == 1 and buys["nodes"][0]["tradeDate"] == "2025-02-03"
+
+
+async def test_create_rename_delete_with_names_unique_per_owner_and_the_plans_cap(
+    api: Api,
+) -> None:
+    token = await _token(api)
+    first = await _create(api, token, "Main", costMethod="AVERAGE", tracksCash=True, filer=False)
+    taken = await _call(api, CREATE, {"i": {"name": " Main "}}, token)
+    assert taken["createPortfolio"]["errors"] == [
+        {
+            "field": "input.name",
+            "message": "You already have a portfolio of that name.",
+            "code": "INVALID",
+        }
+    ]
+    usd = await _call(api, CREATE, {"i": {"name": "Dollars", "baseCurrency": "USD"}}, token)
+    assert [e["field"] for e in usd["createPortfolio"]["errors"]] == ["input.baseCurrency"]
+    await _create(api, token, "Second")
+    # The USER tier keeps two portfolios.
+    capped = await _call(api, CREATE, {"i": {"name": "Third"}}, token)
+    assert capped["createPortfolio"]["errors"] == [
+        {
+            "field": None,
+            "message": "Your plan allows 2 portfolios; delete one first.",
+            "code": "TOO_LARGE",
+        }
+    ]
+    rename = """
+    mutation N($p: UUID!, $n: String!) {
+      renamePortfolio(portfolioId: $p, input: {name: $n}) { portfolio { name } errors { field code } }
+    }
+    """
+    assert (await _call(api, rename, {"p": first, "n": "Second"}, token))["renamePortfolio"][
+        "errors"
+    ] == [{"field": "input.name", "code": "INVALID"}]
+    renamed = await _call(api, rename, {"p": first, "n": "  Long term "}, token)
+    assert renamed["renamePortfolio"] == {"portfolio": {"name": "Long term"}, "errors": []}
+    listed = await _call(api, "{ portfolios { name costMethod tracksCash filer } }", {}, token)
+    assert listed["portfolios"] == [
+        {"name": "Long term", "costMethod": "AVERAGE", "tracksCash": True, "filer": False},
+        {"name": "Second", "costMethod": "FIFO", "tracksCash": False, "filer": True},
+    ]
+    delete = (
+        "mutation X($p: UUID!) { deletePortfolio(portfolioId: $p) { deletedId errors { code } } }"
+    )
+    assert (await _call(api, delete, {"p": first}, token))["deletePortfolio"] == {
+        "deletedId": first,
+        "errors": [],
+    }
+    assert len((await _call(api, "{ portfolios { id } }", {}, token))["portfolios"]) == 1
+
+
+async def test_cash_portfolios_refuse_spending_cash_they_lack(
+    api: Api, engine: AsyncEngine
+) -> None:
+    token = await _token(api)
+    portfolio_id = await _create(api, token, tracksCash=True)
+    short = await _record(
+        api,
+        token,
+        portfolio_id,
+        type="BUY",
+        tradeDate="2025-01-06",
+        symbol="HUBC",
+        quantity=100,
+        price="120.00",
+    )
+    assert [(e["field"], e["code"]) for e in short["errors"]] == [("input.quantity", "INVALID")]
+    assert await _rows(engine, portfolio_id) == []
+    assert (
+        await _record(
+            api, token, portfolio_id, type="DEPOSIT", tradeDate="2025-01-02", amount="50000"
+        )
+    )["errors"] == []
+    assert (
+        await _record(
+            api,
+            token,
+            portfolio_id,
+            type="BUY",
+            tradeDate="2025-01-06",
+            symbol="HUBC",
+            quantity=100,
+            price="120.00",
+        )
+    )["errors"] == []
+    data = await _call(api, POSITIONS, {"id": portfolio_id}, token)
+    assert D(data["portfolio"]["summary"]["cash"]) == D("50000.00") - D("12022.18")
+
+
+async def test_unknown_symbols_and_bad_fields_are_named(api: Api) -> None:
+    token = await _token(api)
+    portfolio_id = await _create(api, token)
+    unknown = await _record(
+        api,
+        token,
+        portfolio_id,
+        type="BUY",
+        tradeDate="2025-01-06",
+        symbol="NOPE",
+        quantity=1,
+        price="1.00",
+    )
+    assert unknown["errors"] == [
+        {"field": "input.symbol", "message": "Unknown symbol 'NOPE'.", "code": "UNKNOWN_SYMBOL"}
+    ]
+    sunday = await _record(
+        api,
+        token,
+        portfolio_id,
+        type="BUY",
+        tradeDate="2025-01-05",
+        symbol="HUBC",
+        quantity=1,
+        price="1.00",
+    )
+    assert [e["field"] for e in sunday["errors"]] == ["input.tradeDate"]
+    future = await _record(
+        api,
+        token,
+        portfolio_id,
+        type="BUY",
+        tradeDate="2026-11-20",
+        symbol="HUBC",
+        quantity=1,
+        price="1.00",
+    )
+    assert [(e["field"], e["code"]) for e in future["errors"]] == [
+        ("input.tradeDate", "OUT_OF_RANGE")
+    ]
+
+
+async def test_add_update_and_remove_position_keep_the_history(
+    api: Api, engine: AsyncEngine
+) -> None:
+    token = await _token(api)
+    portfolio_id = await _create(api, token)
+    add = f"""
+    mutation A($p: UUID!, $i: AddPositionInput!) {{ addPosition(portfolioId: $p, input: $i) {{ {LEDGER} }} }}
+    """
+    opening = (
+        await _call(
+            api,
+            add,
+            {
+                "p": portfolio_id,
+                "i": {
+                    "symbol": "OGDC",
+                    "quantity": 1000,
+                    "price": "180.00",
+                    "tradeDate": "2025-06-02",
+                    "openingBalance": True,
+                },
+            },
+            token,
+        )
+    )["addPosition"]
+    assert opening["errors"] == []
+    assert [(a["type"], a["fees"], a["taxes"], a["note"]) for a in opening["added"]] == [
+        ("BUY", "0.00", "0.00", "Opening balance")
+    ]
+    update = f"""
+    mutation U($p: UUID!, $i: UpdatePositionInput!) {{ updatePosition(portfolioId: $p, input: $i) {{ {LEDGER} }} }}
+    """
+    more = (
+        await _call(
+            api,
+            update,
+            {
+                "p": portfolio_id,
+                "i": {
+                    "symbol": "OGDC",
+                    "quantity": 1200,
+                    "costBasis": "220000",
+                    "tradeDate": "2025-06-03",
+                },
+            },
+            token,
+        )
+    )["updatePosition"]
+    # 200 more shares carrying the extra Rs 40,000: a charge-free BUY at Rs 200.00.
+    assert [(a["type"], a["quantity"], a["price"], a["note"]) for a in more["added"]] == [
+        ("BUY", 200, "200.00", "Adjustment")
+    ]
+    fewer = (
+        await _call(
+            api,
+            update,
+            {
+                "p": portfolio_id,
+                "i": {"symbol": "OGDC", "quantity": 600, "tradeDate": "2025-06-04"},
+            },
+            token,
+        )
+    )["updatePosition"]
+    # Fewer shares at the average cost (220,000 / 1,200 = 183.33): no gain to speak of.
+    assert [(a["type"], a["quantity"], a["price"]) for a in fewer["added"]] == [
+        ("SELL", 600, "183.33")
+    ]
+    remove = f"""
+    mutation X($p: UUID!, $i: RemovePositionInput!) {{ removePosition(portfolioId: $p, input: $i) {{ {LEDGER} }} }}
+    """
+    sold = (
+        await _call(
+            api,
+            remove,
+            {
+                "p": portfolio_id,
+                "i": {"symbol": "OGDC", "price": "250.00", "tradeDate": "2025-07-01"},
+            },
+            token,
+        )
+    )["removePosition"]
+    assert [(a["type"], a["quantity"], a["price"]) for a in sold["added"]] == [
+        ("SELL", 600, "250.00")
+    ]
+    data = await _call(api, POSITIONS, {"id": portfolio_id}, token)
+    assert data["portfolio"]["positions"] == []
+    assert [r[0] for r in await _rows(engine, portfolio_id)] == ["BUY", "BUY", "SELL", "SELL"]
+    gone = (
+        await _call(
+            api, remove, {"p": portfolio_id, "i": {"symbol": "OGDC", "deleteEntries": True}}, token
+        )
+    )["removePosition"]
+    assert gone["errors"] == [] and len(gone["deletedIds"]) == 4
+    assert await _rows(engine, portfolio_id) == []
+
+
+async def test_corporate_actions_are_applied_once(api: Api, engine: AsyncEngine) -> None:
+    token = await _token(api)
+    portfolio_id = await _create(api, token)
+    assert (
+        await _record(
+            api,
+            token,
+            portfolio_id,
+            type="BUY",
+            tradeDate="2024-12-02",
+            symbol="PAEL",
+            quantity=1000,
+            price="30.00",
+        )
+    )["errors"] == []
+    apply = f"mutation A($p: UUID!) {{ applyCorporateActions(portfolioId: $p) {{ {LEDGER} }} }}"
+    first = (await _call(api, apply, {"p": portfolio_id}, token))["applyCorporateActions"]
+    added = first["added"]
+    # Demo PAEL: a 10% bonus ex 2024-12-31, then Rs 0.50 a share ex 2025-02-10 on 1,100 shares.
+    assert [(a["type"], a["tradeDate"], a["quantity"]) for a in added[:2]] == [
+        ("BONUS", "2024-12-31", 100),
+        ("DIVIDEND", "2025-02-10", 1100),
+    ]
+    assert added[1]["price"] == "0.5000" and added[1]["taxes"] == "82.50"  # 15% of Rs 550
+    assert all(a["corporateActionId"] is not None for a in added)
+    again = (await _call(api, apply, {"p": portfolio_id}, token))["applyCorporateActions"]
+    assert (again["added"], again["errors"]) == ([], [])
+    assert len(await _rows(engine, portfolio_id)) == 1 + len(added)
+
+
+async def test_performance_and_risk_of_a_holding_follow_its_closes(
+    api: Api, engine: AsyncEngine
+) -> None:
+    token = await _token(api)
+    portfolio_id = await _create(api, token)
+    assert (
+        await _record(
+            api,
+            token,
+            portfolio_id,
+            type="BUY",
+            tradeDate="2025-01-06",
+            symbol="HUBC",
+            quantity=100,
+            price="120.00",
+        )
+    )["errors"] == []
+    query = """
+    query P($id: UUID!) {
+      portfolio(id: $id) {
+        performance(range: Y1) {
+          start end startValue endValue netFlows pnl twr
+          series { day value dailyReturn }
+          benchmark { code totalReturn }
+        }
+        risk(range: Y1, confidence: 0.99) {
+          sessions riskFreeRate annualVolatility beta
+          valueAtRisk { method confidence horizonDays }
+          concentration { largestSymbol largestWeight }
+        }
+        allocation(by: SECTOR) { key value weight cash }
+      }
+    }
+    """
+    data = (await _call(api, query, {"id": portfolio_id}, token))["portfolio"]
+    perf = data["performance"]
+    assert perf["end"] == "2026-11-19" and perf["start"] > "2025-11-19"
+    assert perf["netFlows"] == "0.00" and perf["benchmark"]["code"] == "KSE100"
+    # No flows in the window: TWR is the holding's close-to-close change.
+    opening = await _close(engine, "HUBC", date(2025, 11, 19))
+    closing = await _close(engine, "HUBC", DEMO_END)
+    assert D(perf["startValue"]) == (opening * 100).quantize(D("0.01"))
+    assert D(perf["endValue"]) == (closing * 100).quantize(D("0.01"))
+    assert perf["twr"] == pytest.approx(float(closing / opening) - 1, rel=1e-9)
+    risk = data["risk"]
+    returns = np.array([p["dailyReturn"] for p in perf["series"] if p["dailyReturn"] is not None])
+    assert risk["sessions"] == len(returns)
+    assert risk["riskFreeRate"] == pytest.approx(0.105)
+    assert risk["annualVolatility"] == pytest.approx(
+        np.std(returns, ddof=1) * np.sqrt(SESSIONS_PER_YEAR), rel=1e-9
+    )
+    assert {(v["method"], v["confidence"]) for v in risk["valueAtRisk"]} == {
+        ("HISTORICAL", 0.99),
+        ("PARAMETRIC", 0.99),
+    }
+    assert risk["concentration"] == {"largestSymbol": "HUBC", "largestWeight": 1.0}
+    [slice_] = data["allocation"]
+    assert slice_["weight"] == 1.0 and not slice_["cash"]
+    assert D(slice_["value"]) == D(perf["endValue"])
+
+
+async def test_an_empty_portfolio_has_no_performance_or_risk(api: Api) -> None:
+    token = await _token(api)
+    portfolio_id = await _create(api, token)
+    query = """
+    query P($id: UUID!) { portfolio(id: $id) {
+      performance(range: ALL) { twr } risk { sharpe } allocation(by: INSTRUMENT) { key }
+      positions { symbol } } }
+    """
+    assert (await _call(api, query, {"id": portfolio_id}, token))["portfolio"] == {
+        "performance": None,
+        "risk": None,
+        "allocation": [],
+        "positions": [],
+    }
+
+
+OWNER_QUERIES = [
+    "positions { symbol }",
+    "summary { totalValue }",
+    "transactions { totalCount }",
+    "performance(range: ALL) { twr }",
+    "risk(range: ALL) { sharpe }",
+    "allocation(by: SECTOR) { key }",
+    "name",
+]
+
+
+async def test_another_users_portfolio_is_null_for_every_field_and_listed_nowhere(
+    api: Api,
+) -> None:
+    owner, other = await _token(api), await _token(api)
+    portfolio_id = await _create(api, owner)
+    await _hubc_statement(api, owner, portfolio_id)
+    for selection in OWNER_QUERIES:
+        query = f"query Q($id: UUID!) {{ portfolio(id: $id) {{ {selection} }} }}"
+        assert (await _call(api, query, {"id": portfolio_id}, other)) == {"portfolio": None}
+        assert (await _call(api, query, {"id": portfolio_id}, owner))["portfolio"] is not None
+    assert (await _call(api, "{ portfolios { id } }", {}, other)) == {"portfolios": []}
+
+
+OWNER_MUTATIONS: list[tuple[str, str, dict[str, Any]]] = [
+    (
+        "renamePortfolio",
+        'mutation M($p: UUID!) { renamePortfolio(portfolioId: $p, input: {name: "Mine"}) { errors { field code } } }',
+        {},
+    ),
+    (
+        "deletePortfolio",
+        "mutation M($p: UUID!) { deletePortfolio(portfolioId: $p) { errors { field code } } }",
+        {},
+    ),
+    (
+        "recordTransaction",
+        'mutation M($p: UUID!) { recordTransaction(portfolioId: $p, input: {type: SELL, tradeDate: "2025-04-08", symbol: "HUBC", quantity: 150, price: "1.00"}) { errors { field code } } }',
+        {},
+    ),
+    (
+        "deleteTransaction",
+        "mutation M($p: UUID!, $t: ID!) { deleteTransaction(portfolioId: $p, transactionId: $t) { errors { field code } } }",
+        {"t": "LAST"},
+    ),
+    (
+        "addPosition",
+        'mutation M($p: UUID!) { addPosition(portfolioId: $p, input: {symbol: "OGDC", quantity: 1, price: "1.00", tradeDate: "2025-04-08"}) { errors { field code } } }',
+        {},
+    ),
+    (
+        "updatePosition",
+        'mutation M($p: UUID!) { updatePosition(portfolioId: $p, input: {symbol: "HUBC", quantity: 1}) { errors { field code } } }',
+        {},
+    ),
+    (
+        "removePosition",
+        'mutation M($p: UUID!) { removePosition(portfolioId: $p, input: {symbol: "HUBC", deleteEntries: true}) { errors { field code } } }',
+        {},
+    ),
+    (
+        "applyCorporateActions",
+        "mutation M($p: UUID!) { applyCorporateActions(portfolioId: $p) { errors { field code } } }",
+        {},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "mutation", "extra"), OWNER_MUTATIONS, ids=[m[0] for m in OWNER_MUTATIONS]
+)
+async def test_another_users_portfolio_is_not_found_for_every_mutation_and_unchanged(
+    api: Api, engine: AsyncEngine, name: str, mutation: str, extra: dict[str, Any]
+) -> None:
+    owner, other = await _token(api), await _token(api)
+    portfolio_id = await _create(api, owner)
+    await _hubc_statement(api, owner, portfolio_id)
+    before = await _rows(engine, portfolio_id)
+    variables: dict[str, Any] = {"p": portfolio_id}
+    if extra.get("t") == "LAST":
+        async with engine.connect() as conn:
+            variables["t"] = str(
+                await conn.scalar(
+                    text("SELECT max(id) FROM portfolio_transactions WHERE portfolio_id = :p"),
+                    {"p": uuid.UUID(portfolio_id)},
+                )
+            )
+    result = (await _call(api, mutation, variables, other))[name]
+    assert result["errors"] == [{"field": "portfolioId", "code": "NOT_FOUND"}]
+    assert await _rows(engine, portfolio_id) == before
+    owned = await _call(
+        api, "query Q($id: UUID!) { portfolio(id: $id) { name } }", {"id": portfolio_id}, owner
+    )
+    assert owned == {"portfolio": {"name": "Main"}}
+
+
+async def test_signed_out_callers_are_refused_before_anything_runs(api: Api) -> None:
+    body = await api("{ portfolios { id } }")
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    created = await api(CREATE, {"i": {"name": "Anon"}})
+    assert created["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
