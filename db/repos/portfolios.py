@@ -348,6 +348,11 @@ async def watchlists_of(engine: AsyncEngine, user_id: uuid.UUID) -> list[Watchli
         return await _watchlist_rows(conn, user_id, None)
 
 
+async def watchlists_in(conn: AsyncConnection, user_id: uuid.UUID) -> list[Watchlist]:
+    """The user's watchlists, read on the caller's connection."""
+    return await _watchlist_rows(conn, user_id, None)
+
+
 async def watchlist_of(
     conn: AsyncConnection, *, watchlist_id: uuid.UUID, user_id: uuid.UUID
 ) -> Watchlist | None:

@@ -9,7 +9,7 @@ import strawberry
 
 from domain.errors import DomainError
 from domain.portfolios.inputs import TransactionInput
-from resolvers import portfolios
+from resolvers import portfolio_positions, portfolios
 from schema.payloads import UserError
 from schema.portfolios.enums import CostMethod, TransactionType
 from schema.scalars import Long
@@ -107,9 +107,9 @@ class AddPositionInput:
     )
     note: str | None = strawberry.field(default=None, description="Up to 500 characters.")
 
-    def to_command(self) -> portfolios.NewPosition:
+    def to_command(self) -> portfolio_positions.NewPosition:
         """The use case's command."""
-        return portfolios.NewPosition(
+        return portfolio_positions.NewPosition(
             symbol=self.symbol,
             quantity=int(self.quantity),
             price=self.price,
@@ -133,9 +133,9 @@ class UpdatePositionInput:
     trade_date: date | None = strawberry.field(default=None, description="Default: today.")
     note: str | None = strawberry.field(default=None, description="Default: Adjustment.")
 
-    def to_command(self) -> portfolios.PositionCorrection:
+    def to_command(self) -> portfolio_positions.PositionCorrection:
         """The use case's command."""
-        return portfolios.PositionCorrection(
+        return portfolio_positions.PositionCorrection(
             symbol=self.symbol,
             quantity=None if self.quantity is None else int(self.quantity),
             cost_basis=self.cost_basis,
@@ -153,9 +153,9 @@ class RemovePositionInput:
         default=False, description="Delete every entry of the symbol instead of selling."
     )
 
-    def to_command(self) -> portfolios.PositionRemoval:
+    def to_command(self) -> portfolio_positions.PositionRemoval:
         """The use case's command."""
-        return portfolios.PositionRemoval(
+        return portfolio_positions.PositionRemoval(
             symbol=self.symbol,
             price=self.price,
             trade_date=self.trade_date,

@@ -10,7 +10,7 @@ import strawberry
 
 from domain.errors import DomainError
 from resolvers import portfolio_analytics as analytics
-from resolvers import portfolios
+from resolvers import portfolio_positions, portfolios
 from schema.context import Info, ctx
 from schema.permissions import IsAuthenticated
 from schema.portfolios.inputs import (
@@ -34,12 +34,13 @@ from schema.portfolios.types import (
     RenamePortfolioPayload,
     UpdatePositionPayload,
 )
+from schema.portfolios.watchlists import WatchlistMutations
 
 PortfolioId = Annotated[uuid.UUID, strawberry.argument(description="One of your portfolios.")]
 
 
 @strawberry.type
-class PortfolioMutations:
+class PortfolioMutations(WatchlistMutations):
     @strawberry.mutation(
         description="Create a portfolio (the plan caps how many).",
         permission_classes=[IsAuthenticated],
@@ -122,7 +123,9 @@ class PortfolioMutations:
         self, info: Info, portfolio_id: PortfolioId, input: AddPositionInput
     ) -> AddPositionPayload:
         try:
-            change = await portfolios.add_position(ctx(info), portfolio_id, input.to_command())
+            change = await portfolio_positions.add_position(
+                ctx(info), portfolio_id, input.to_command()
+            )
         except DomainError as err:
             return AddPositionPayload.refused(input_error(err))
         return AddPositionPayload.of(change)
@@ -135,7 +138,9 @@ class PortfolioMutations:
         self, info: Info, portfolio_id: PortfolioId, input: UpdatePositionInput
     ) -> UpdatePositionPayload:
         try:
-            change = await portfolios.update_position(ctx(info), portfolio_id, input.to_command())
+            change = await portfolio_positions.update_position(
+                ctx(info), portfolio_id, input.to_command()
+            )
         except DomainError as err:
             return UpdatePositionPayload.refused(input_error(err))
         return UpdatePositionPayload.of(change)
@@ -148,7 +153,9 @@ class PortfolioMutations:
         self, info: Info, portfolio_id: PortfolioId, input: RemovePositionInput
     ) -> RemovePositionPayload:
         try:
-            change = await portfolios.remove_position(ctx(info), portfolio_id, input.to_command())
+            change = await portfolio_positions.remove_position(
+                ctx(info), portfolio_id, input.to_command()
+            )
         except DomainError as err:
             return RemovePositionPayload.refused(input_error(err))
         return RemovePositionPayload.of(change)

@@ -11,10 +11,11 @@ from resolvers import portfolios
 from schema.context import Info, ctx
 from schema.permissions import IsAuthenticated
 from schema.portfolios.types import Portfolio
+from schema.portfolios.watchlists import WatchlistQueries
 
 
 @strawberry.type
-class PortfolioQueries:
+class PortfolioQueries(WatchlistQueries):
     @strawberry.field(
         description="Your portfolios, oldest first.", permission_classes=[IsAuthenticated]
     )

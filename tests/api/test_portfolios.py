@@ -703,3 +703,39 @@ async def test_signed_out_callers_are_refused_before_anything_runs(api: Api) -> 
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     created = await api(CREATE, {"i": {"name": "Anon"}})
     assert created["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+WATCH = "watchlist { id name symbols } errors { field message code }"
+
+
+async def test_watchlists_keep_symbols_in_order_for_their_owner_only(api: Api) -> None:
+    owner, other = await _token(api), await _token(api)
+    create = f"mutation C($i: CreateWatchlistInput!) {{ createWatchlist(input: $i) {{ {WATCH} }} }}"
+    made = (
+        await _call(api, create, {"i": {"name": "Banks", "symbols": ["mcb", "HBL", "MCB"]}}, owner)
+    )["createWatchlist"]
+    assert made["errors"] == [] and made["watchlist"]["symbols"] == ["MCB", "HBL"]
+    watchlist_id = made["watchlist"]["id"]
+    bad = (await _call(api, create, {"i": {"name": "X", "symbols": ["HBL", "NOPE"]}}, owner))[
+        "createWatchlist"
+    ]
+    assert bad["errors"] == [
+        {"field": "input.symbols[1]", "message": "Unknown symbol 'NOPE'.", "code": "UNKNOWN_SYMBOL"}
+    ]
+    add = f"mutation A($w: UUID!, $s: [String!]!) {{ addToWatchlist(watchlistId: $w, symbols: $s) {{ {WATCH} }} }}"
+    remove = f"mutation R($w: UUID!, $s: [String!]!) {{ removeFromWatchlist(watchlistId: $w, symbols: $s) {{ {WATCH} }} }}"
+    added = (await _call(api, add, {"w": watchlist_id, "s": ["UBL", "HBL"]}, owner))["addToWatchlist"]
+    assert added["watchlist"]["symbols"] == ["MCB", "HBL", "UBL"]
+    for mutation, name in ((add, "addToWatchlist"), (remove, "removeFromWatchlist")):
+        theirs = (await _call(api, mutation, {"w": watchlist_id, "s": ["MCB"]}, other))[name]
+        assert theirs == {
+            "watchlist": None,
+            "errors": [{"field": "watchlistId", "message": "No such watchlist.", "code": "NOT_FOUND"}],
+        }
+    assert (await _call(api, "{ watchlists { id } }", {}, other)) == {"watchlists": []}
+    removed = (await _call(api, remove, {"w": watchlist_id, "s": ["mcb"]}, owner))[
+        "removeFromWatchlist"
+    ]
+    assert removed["watchlist"]["symbols"] == ["HBL", "UBL"]
+    mine = await _call(api, "{ watchlists { name symbols } }", {}, owner)
+    assert mine == {"watchlists": [{"name": "Banks", "symbols": ["HBL", "UBL"]}]}
