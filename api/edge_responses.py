@@ -85,8 +85,11 @@ class ResponseRewriter:
                 content_type = v
             elif key != b"content-length":
                 headers.append((k, v))
-        if outcome is not None and status == 200 and content_type.startswith(JSON.encode()):
-            status = status_for(self._media, outcome)
+        graphql_json = content_type.startswith(JSON.encode())
+        if outcome is not None and graphql_json:
+            # A batch (no single operation) is 200 whatever each of its results holds.
+            if status == 200 and self._operation is not None:
+                status = status_for(self._media, outcome)
             content_type = f"{self._media}; charset=utf-8".encode()
         if content_type:
             headers.append((b"content-type", content_type))

@@ -251,18 +251,15 @@ def documents_from_settings(settings: Settings) -> PersistedDocuments:
         ManifestError: a trusted-document source that does not load or check.
         ValueError: a malformed policy setting.
     """
+    trusted = trusted_bodies(load_trusted(settings.persisted_documents))
+    policies = parse_policies(settings.persisted_policies, settings.persisted_default)
     store = make_apq_store(
         settings.redis_url,
         prefix=settings.apq_prefix,
         ttl_seconds=settings.apq_ttl,
         max_entries=settings.apq_max_entries,
     )
-    return PersistedDocuments(
-        store,
-        trusted_bodies(load_trusted(settings.persisted_documents)),
-        policies=parse_policies(settings.persisted_policies, settings.persisted_default),
-        apq_enabled=settings.apq_enabled,
-    )
+    return PersistedDocuments(store, trusted, policies=policies, apq_enabled=settings.apq_enabled)
 
 
 def documents_of_file(text: str) -> list[TrustedDocument]:

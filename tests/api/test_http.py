@@ -175,6 +175,11 @@ async def test_batching_is_refused_unless_configured(
         assert [list(r["data"]) for r in response.json()] == [["quote"], ["sectors"]]
         too_many = await allowed.post("/graphql", json=[*batch, {"query": QUOTE}])
         assert too_many.status_code == 400
+        # One status for the batch: a failing member does not make it a 422.
+        mixed = [{"query": QUOTE}, {"query": "{ sectors { nope } }"}]
+        answer = await allowed.post("/graphql", json=mixed, headers={"accept": GQL})
+        assert answer.status_code == 200
+        assert "errors" in answer.json()[1]
 
 
 async def test_the_response_cache_still_serves_repeated_posts(http: httpx.AsyncClient) -> None:

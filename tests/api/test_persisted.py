@@ -263,6 +263,40 @@ def test_policies_parse_per_client_with_a_default() -> None:
         parse_policies("trusted_only")
 
 
+def test_edge_settings_come_from_the_environment(tmp_path: Path) -> None:
+    settings = Settings.from_env(
+        {
+            "PSX_MAX_BODY_BYTES": "2048",
+            "PSX_BATCH_MAX": "5",
+            "PSX_APQ": "off",
+            "PSX_PERSISTED_DOCUMENTS": f"{tmp_path / 'a.json'}:{tmp_path / 'docs'}",
+            "PSX_PERSISTED_DEFAULT": "trusted_only",
+            "PSX_PERSISTED_POLICIES": "psx-web=allow_any",
+        }
+    )
+    assert (settings.max_body_bytes, settings.batch_max, settings.apq_enabled) == (2048, 5, False)
+    assert settings.persisted_documents == (tmp_path / "a.json", tmp_path / "docs")
+    assert (settings.persisted_default, settings.persisted_policies) == (
+        "trusted_only",
+        "psx-web=allow_any",
+    )
+    defaults = Settings.from_env({})
+    assert (defaults.max_body_bytes, defaults.batch_max, defaults.persisted_documents) == (
+        1 << 20,
+        0,
+        (),
+    )
+
+
+def test_a_manifest_that_does_not_check_stops_the_app(services: Services, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_bytes(manifest_json([TrustedDocument("0" * 64, QUOTE, "Quote", "query")]))
+    with pytest.raises(ManifestError, match="not the SHA-256 of its body"):
+        create_app(
+            Settings(environment=Environment.TEST, persisted_documents=(bad,)), services=services
+        )
+
+
 @pytest.fixture
 async def mobile(services: Services, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
     """An app that trusts QUOTE only and holds `psx-mobile` to trusted documents."""
