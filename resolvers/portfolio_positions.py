@@ -1,6 +1,7 @@
 """Position use cases: add a position (a BUY or an opening balance), correct one through
-adjusting entries, remove one (a SELL of the whole holding, or deletion of its entries).
-Each goes through `resolvers.portfolios.change_ledger`: one transaction, replayed first."""
+adjusting entries, remove one (a SELL of the whole holding, or deletion of its entries), and
+import a broker statement. Each runs in one transaction and is replayed before it is written
+(`resolvers.portfolios.change_ledger` for the first three)."""
 
 from __future__ import annotations
 
@@ -9,13 +10,16 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from db.repos import portfolios as repo
 from domain.errors import DomainError, ErrorCode
 from domain.portfolios.inputs import TransactionInput, build_transaction
 from domain.portfolios.ledger import ZERO, Transaction, TransactionType
 from domain.portfolios.lots import replay
 from domain.portfolios.records import Portfolio
+from domain.portfolios.statements import MAX_ERRORS, check_with_ledger, parse_statement
+from resolvers.accounts import require_user
 from resolvers.context import Context
-from resolvers.portfolios import LedgerChange, change_ledger, exchange_today
+from resolvers.portfolios import LedgerChange, PortfolioView, change_ledger, exchange_today
 
 OPENING_NOTE = "Opening balance"
 
@@ -230,3 +234,57 @@ async def update_position(
         return out, []
 
     return await change_ledger(ctx, portfolio_id, edit)
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    """What `importTransactions` did: the change written, or the errors (nothing written)."""
+
+    change: LedgerChange | None
+    errors: tuple[DomainError, ...]
+
+
+async def import_transactions(ctx: Context, portfolio_id: uuid.UUID, text: str) -> ImportResult:
+    """Import a broker-statement CSV (`domain.portfolios.statements`) all or nothing.
+
+    Every line is validated and every error reported by line ("csv[3].price"); then the
+    ledger is replayed with the imported lines in the portfolio's locked transaction and the
+    first break named by its line. Nothing is written unless all of it holds.
+
+    Raises:
+        DomainError: NOT_FOUND for another user's portfolio.
+    """
+    user = require_user(ctx)
+    today = exchange_today(ctx)
+    holidays = await repo.holidays(ctx.services.database.read)
+    known = (await ctx.services.reference.get()).instrument_by_symbol
+    async with ctx.services.database.primary.begin() as conn:
+        found = await repo.portfolio_for_update(
+            conn, portfolio_id=portfolio_id, user_id=user.user_id
+        )
+        if found is None:
+            raise DomainError(ErrorCode.NOT_FOUND, "No such portfolio.", "portfolioId")
+        lines, errors = parse_statement(text, found.policy, today=today, holidays=holidays)
+        for s in lines:
+            if s.entry.symbol is not None and s.entry.symbol not in known:
+                errors.append(
+                    DomainError(
+                        ErrorCode.UNKNOWN_SYMBOL,
+                        f"Line {s.line}: Unknown symbol '{s.entry.symbol}'.",
+                        f"csv[{s.line}].symbol",
+                    )
+                )
+        if errors:
+            return ImportResult(None, tuple(sorted(errors, key=_line_of)[:MAX_ERRORS]))
+        ledger = await repo.ledger(conn, portfolio_id)
+        broken = check_with_ledger(ledger, lines, found.policy)
+        if broken is not None:
+            return ImportResult(None, (broken,))
+        stored = await repo.add_transactions(conn, portfolio_id, [s.entry for s in lines])
+    return ImportResult(LedgerChange(PortfolioView(ctx, found), tuple(stored), ()), ())
+
+
+def _line_of(err: DomainError) -> int:
+    field = err.field or ""
+    start, end = field.find("["), field.find("]")
+    return int(field[start + 1 : end]) if 0 <= start < end else 0

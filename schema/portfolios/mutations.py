@@ -28,6 +28,7 @@ from schema.portfolios.types import (
     CreatePortfolioPayload,
     DeletePortfolioPayload,
     DeleteTransactionPayload,
+    ImportTransactionsPayload,
     Portfolio,
     RecordTransactionPayload,
     RemovePositionPayload,
@@ -175,3 +176,28 @@ class PortfolioMutations(WatchlistMutations):
         except DomainError as err:
             return ApplyCorporateActionsPayload.refused(input_error(err))
         return ApplyCorporateActionsPayload.of(change)
+
+    @strawberry.mutation(
+        description=(
+            "Import a broker-statement CSV (header: date,type,symbol,quantity,price,amount,"
+            "ratio,fees,taxes,settlement_date,note; only date and type required; see the "
+            "README). All or nothing: any error, named by line as csv[<line>].<column>, "
+            "writes nothing."
+        ),
+        permission_classes=[IsAuthenticated],
+    )
+    async def import_transactions(
+        self,
+        info: Info,
+        portfolio_id: PortfolioId,
+        csv: Annotated[str, strawberry.argument(description="The file's contents (UTF-8).")],
+    ) -> ImportTransactionsPayload:
+        try:
+            result = await portfolio_positions.import_transactions(ctx(info), portfolio_id, csv)
+        except DomainError as err:
+            return ImportTransactionsPayload.refused(input_error(err))
+        if result.change is None:
+            payload = ImportTransactionsPayload.refused(input_error(result.errors[0]))
+            payload.errors = [input_error(e) for e in result.errors]
+            return payload
+        return ImportTransactionsPayload.of(result.change)

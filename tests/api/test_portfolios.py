@@ -663,6 +663,11 @@ OWNER_MUTATIONS: list[tuple[str, str, dict[str, Any]]] = [
         {},
     ),
     (
+        "importTransactions",
+        'mutation M($p: UUID!) { importTransactions(portfolioId: $p, csv: "date,type,symbol,quantity,price\\n2025-04-08,SELL,HUBC,150,1.00\\n") { errors { field code } } }',
+        {},
+    ),
+    (
         "applyCorporateActions",
         "mutation M($p: UUID!) { applyCorporateActions(portfolioId: $p) { errors { field code } } }",
         {},
@@ -724,13 +729,17 @@ async def test_watchlists_keep_symbols_in_order_for_their_owner_only(api: Api) -
     ]
     add = f"mutation A($w: UUID!, $s: [String!]!) {{ addToWatchlist(watchlistId: $w, symbols: $s) {{ {WATCH} }} }}"
     remove = f"mutation R($w: UUID!, $s: [String!]!) {{ removeFromWatchlist(watchlistId: $w, symbols: $s) {{ {WATCH} }} }}"
-    added = (await _call(api, add, {"w": watchlist_id, "s": ["UBL", "HBL"]}, owner))["addToWatchlist"]
+    added = (await _call(api, add, {"w": watchlist_id, "s": ["UBL", "HBL"]}, owner))[
+        "addToWatchlist"
+    ]
     assert added["watchlist"]["symbols"] == ["MCB", "HBL", "UBL"]
     for mutation, name in ((add, "addToWatchlist"), (remove, "removeFromWatchlist")):
         theirs = (await _call(api, mutation, {"w": watchlist_id, "s": ["MCB"]}, other))[name]
         assert theirs == {
             "watchlist": None,
-            "errors": [{"field": "watchlistId", "message": "No such watchlist.", "code": "NOT_FOUND"}],
+            "errors": [
+                {"field": "watchlistId", "message": "No such watchlist.", "code": "NOT_FOUND"}
+            ],
         }
     assert (await _call(api, "{ watchlists { id } }", {}, other)) == {"watchlists": []}
     removed = (await _call(api, remove, {"w": watchlist_id, "s": ["mcb"]}, owner))[
@@ -739,3 +748,53 @@ async def test_watchlists_keep_symbols_in_order_for_their_owner_only(api: Api) -
     assert removed["watchlist"]["symbols"] == ["HBL", "UBL"]
     mine = await _call(api, "{ watchlists { name symbols } }", {}, owner)
     assert mine == {"watchlists": [{"name": "Banks", "symbols": ["HBL", "UBL"]}]}
+
+
+IMPORT = f"mutation I($p: UUID!, $c: String!) {{ importTransactions(portfolioId: $p, csv: $c) {{ {LEDGER} }} }}"
+
+
+async def test_an_import_is_all_or_nothing_with_errors_by_line(
+    api: Api, engine: AsyncEngine
+) -> None:
+    token = await _token(api)
+    portfolio_id = await _create(api, token)
+    bad = (
+        "date,type,symbol,quantity,price\n"
+        "2025-01-06,BUY,HUBC,100,120.00\n"
+        "2025-01-07,BUY,NOPE,1,1.00\n"
+        "2025-01-08,BUY,HUBC,-3,1.00\n"
+    )
+    refused = (await _call(api, IMPORT, {"p": portfolio_id, "c": bad}, token))["importTransactions"]
+    assert refused["added"] == [] and refused["portfolio"] is None
+    assert refused["errors"] == [
+        {
+            "field": "csv[3].symbol",
+            "message": "Line 3: Unknown symbol 'NOPE'.",
+            "code": "UNKNOWN_SYMBOL",
+        },
+        {
+            "field": "csv[4].quantity",
+            "message": "Line 4: quantity is a whole number of shares.",
+            "code": "INVALID",
+        },
+    ]
+    oversold = "date,type,symbol,quantity,price\n2025-01-06,BUY,HUBC,100,120.00\n2025-01-07,SELL,HUBC,101,121.00\n"
+    broken = (await _call(api, IMPORT, {"p": portfolio_id, "c": oversold}, token))[
+        "importTransactions"
+    ]
+    assert [(e["field"], e["code"]) for e in broken["errors"]] == [("csv[3].quantity", "INVALID")]
+    assert await _rows(engine, portfolio_id) == []
+    good = (
+        "date,type,symbol,quantity,price,note\n"
+        "2025-01-06,BUY,HUBC,100,120.00,from the broker\n"
+        "2025-02-03,BUY,HUBC,200,135.50,\n"
+        "2025-03-10,SELL,HUBC,150,150.00,\n"
+    )
+    done = (await _call(api, IMPORT, {"p": portfolio_id, "c": good}, token))["importTransactions"]
+    assert done["errors"] == [] and [a["type"] for a in done["added"]] == ["BUY", "BUY", "SELL"]
+    assert done["added"][0]["note"] == "from the broker"
+    # The same trades typed in one by one give the same rows (charges from the cost model).
+    other = await _token(api)
+    typed_id = await _create(api, other)
+    await _hubc_statement(api, other, typed_id)
+    assert await _rows(engine, portfolio_id) == await _rows(engine, typed_id)
