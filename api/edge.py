@@ -3,10 +3,11 @@ queries, and HTTP caching of GET queries. It sits in front of the response cache
 
 Status codes follow the GraphQL-over-HTTP draft of 2026 for `application/graphql-response+json`
 (document parse error 400, malformed request or validation failure 422, data with errors 294),
-and the earlier draft's `application/json` rules for legacy clients (200 for every well-formed
-GraphQL response). Apollo's PersistedQueryNotFound/NotSupported stay HTTP 200 for both, as
-Apollo Server sends them, so every Apollo Client version retries. README says where this
-differs from the `graphql-http` audit suite.
+and the earlier draft's `application/json` rules for legacy clients (200 for every GraphQL
+response but a document that does not parse, which is 400 as the 2026 draft says). Apollo's
+PersistedQueryNotFound/NotSupported stay HTTP 200 for both, as Apollo Server sends them, so
+every Apollo Client version retries. README says where this differs from the `graphql-http`
+audit suite.
 
 A request the edge accepts is handed on as a full request (the document text put in), so the
 response cache and strawberry never see hashes.
