@@ -19,10 +19,10 @@ from decimal import Decimal
 
 import numpy as np
 
-from db.repos import backtest_bars as bars_repo
 from db.repos import markets as market_repo
 from db.repos import portfolios as repo
 from domain.errors import DomainError, ErrorCode
+from domain.markets.adjustments import price_factors
 from domain.portfolios.corporate_actions import pending_entries
 from domain.portfolios.exposures import average_volume
 from domain.portfolios.ledger import Transaction, symbols_of
@@ -39,6 +39,7 @@ from resolvers.portfolios import (
     portfolio,
 )
 
+_EPOCH = date(1970, 1, 1).toordinal()
 # SBP policy rate, December 2025 (PSX.md section 7): the `risk` field's default.
 SBP_POLICY_RATE = 0.105
 
@@ -110,6 +111,7 @@ class AllocationSlice:
 class _Window:
     perf: Performance
     closes: Closes
+    volumes: Mapping[str, list[float]]
 
 
 async def _window(
@@ -126,22 +128,26 @@ async def _window(
     today = exchange_today(ctx)
     start = range_start(window, today)
     first_trade = min(tx.trade_date for tx in ledger)
-    # The opening value is the close of the session before the window (a week covers it).
-    read_from = first_trade if start is None or start <= first_trade else start - timedelta(days=7)
+    opens_inside = start is None or start <= first_trade
+    # The opening value is the close of the session before the window (two weeks cover it).
+    read_from = first_trade if start is None or opens_inside else start - timedelta(days=14)
     symbols = symbols_of(ledger)
     ids = [ref.instrument_by_symbol[s].id for s in symbols if s in ref.instrument_by_symbol]
     engine = ctx.services.database.read
-    closes_by_id, calendar, levels = await asyncio.gather(
-        repo.raw_closes(engine, instrument_ids=ids, first_day=read_from, last_day=today),
+    calendar, levels = await asyncio.gather(
         repo.sessions_between(engine, first_day=read_from, last_day=today),
         repo.index_levels(engine, code=code, first_day=read_from, last_day=today),
     )
-    by_id = ref.instrument_by_id
-    closes = {by_id[i].symbol: series for i, series in closes_by_id.items()}
     days = [d for d in calendar if start is None or d >= start]
     before = [d for d in calendar if start is not None and d < start]
-    if before:
+    if before and not opens_inside:
         days.insert(0, before[-1])
+    bars = await repo.window_bars(
+        engine, instrument_ids=ids, first_day=days[0] if days else read_from, last_day=today
+    )
+    by_id = ref.instrument_by_id
+    closes = {by_id[i].symbol: series for i, (series, _) in bars.items()}
+    volumes = {by_id[i].symbol: v for i, (_, v) in bars.items()}
     sectors = {
         s: ref.instrument_by_symbol[s].sector_code for s in symbols if s in ref.instrument_by_symbol
     }
@@ -155,8 +161,9 @@ async def _window(
         benchmark=levels or {},
         benchmark_code=code,
         sectors=sectors,
+        book=await view.book(),
     )
-    return None if perf is None else _Window(perf, closes)
+    return None if perf is None else _Window(perf, closes, volumes)
 
 
 async def portfolio_performance(
@@ -193,29 +200,43 @@ async def portfolio_risk(
         raise DomainError(
             ErrorCode.OUT_OF_RANGE, "The risk-free rate is a fraction in [0, 1).", "riskFreeRate"
         )
-    found, valuation = await asyncio.gather(_window(view, window, benchmark), view.valuation())
-    if found is None:
-        return None
     ctx = view.ctx
     ref = await ctx.services.reference.get()
+    known = [s for s in symbols_of(await view.ledger()) if s in ref.instrument_by_symbol]
+    found, valuation, actions = await asyncio.gather(
+        _window(view, window, benchmark),
+        view.valuation(),
+        market_repo.corporate_actions(
+            ctx.services.database.read,
+            instrument_ids=[ref.instrument_by_symbol[s].id for s in known],
+        ),
+    )
+    if found is None:
+        return None
     held = [p.symbol for p in valuation.positions if p.quantity > 0]
     ids = [ref.instrument_by_symbol[s].id for s in held if s in ref.instrument_by_symbol]
-    frames = await bars_repo.daily_frames(
-        ctx.services.database.read,
-        instrument_ids=ids,
-        first_day=found.perf.start,
-        last_day=found.perf.end,
-        warmup=0,
-    )
     adjusted: dict[str, Mapping[date, Decimal]] = {}
     volumes: dict[str, float | None] = {}
-    for instrument_id, frame in frames.items():
+    for instrument_id in ids:
         symbol = ref.instrument_by_id[instrument_id].symbol
-        days = frame["ts"].dt.convert_time_zone("Asia/Karachi").dt.date().to_list()
-        adjusted[symbol] = {
-            d: Decimal(repr(c)) for d, c in zip(days, frame["close"].to_list(), strict=True)
-        }
-        volumes[symbol] = average_volume(frame["volume"].to_list())
+        raw = found.closes.get(symbol)
+        volumes[symbol] = average_volume(found.volumes.get(symbol, []))
+        if not raw:
+            continue
+        # Back-adjusted to the last close, as the charts' factors do: a split is no return.
+        days = list(raw)
+        inside = [a for a in actions.get(instrument_id, []) if days[0] < a.ex_date <= days[-1]]
+        if not inside:
+            adjusted[symbol] = raw
+            continue
+        levels = np.array([float(raw[d]) for d in days], dtype=np.float64)
+        # Ordinals to datetime64 in one array operation (not a date object at a time).
+        stamps = (np.fromiter((d.toordinal() for d in days), np.int64, len(days)) - _EPOCH).astype(
+            "datetime64[D]"
+        )
+        factors = price_factors(stamps, levels, inside)
+        scaled = levels * (factors / factors[-1])
+        adjusted[symbol] = {d: Decimal(v) for d, v in zip(days, scaled.tolist(), strict=True)}
     sectors = {
         s: ref.instrument_by_symbol[s].sector_code for s in held if s in ref.instrument_by_symbol
     }

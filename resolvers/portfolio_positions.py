@@ -281,7 +281,10 @@ async def import_transactions(ctx: Context, portfolio_id: uuid.UUID, text: str) 
         if broken is not None:
             return ImportResult(None, (broken,))
         stored = await repo.add_transactions(conn, portfolio_id, [s.entry for s in lines])
-    return ImportResult(LedgerChange(PortfolioView(ctx, found), tuple(stored), ()), ())
+        after = await repo.portfolio_for_update(
+            conn, portfolio_id=portfolio_id, user_id=user.user_id
+        )
+    return ImportResult(LedgerChange(PortfolioView(ctx, after or found), tuple(stored), ()), ())
 
 
 def _line_of(err: DomainError) -> int:

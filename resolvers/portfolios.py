@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -71,6 +72,33 @@ def ledger_loader(ctx: Context) -> DataLoader[uuid.UUID, list[Transaction]]:
     return DataLoader(load_fn=load)
 
 
+@dataclass(slots=True)
+class _Replayed:
+    ledger: list[Transaction]
+    book: Book | None = None
+
+
+# Ledgers and their replays by (portfolio, ledger version, policy): a version changes with
+# every write in the writing transaction, so an entry is never stale; the bound keeps memory
+# to a few dozen large ledgers per process.
+_REPLAYS: OrderedDict[tuple[uuid.UUID, int, PortfolioPolicy], _Replayed] = OrderedDict()
+REPLAY_CACHE_SIZE = 64
+
+
+def _cached(key: tuple[uuid.UUID, int, PortfolioPolicy]) -> _Replayed | None:
+    hit = _REPLAYS.get(key)
+    if hit is not None:
+        _REPLAYS.move_to_end(key)
+    return hit
+
+
+def _remember(key: tuple[uuid.UUID, int, PortfolioPolicy], value: _Replayed) -> None:
+    _REPLAYS[key] = value
+    _REPLAYS.move_to_end(key)
+    while len(_REPLAYS) > REPLAY_CACHE_SIZE:
+        _REPLAYS.popitem(last=False)
+
+
 class PortfolioView:
     """One portfolio as a request sees it: the ledger, the book and the valuation, each read
     or computed once and shared by the fields that need them."""
@@ -83,14 +111,22 @@ class PortfolioView:
     ) -> None:
         self.ctx = ctx
         self.portfolio = portfolio
-        loader = ledgers or ledger_loader(ctx)
-        self._ledger = Once(lambda: loader.load(portfolio.id))
+        self._loader = ledgers or ledger_loader(ctx)
+        self._key = (portfolio.id, portfolio.ledger_version, portfolio.policy)
+        self._replayed = Once(self._load)
         self._book = Once(self._make_book)
         self._valuation: dict[bool, Once[Valuation]] = {}
 
     async def ledger(self) -> list[Transaction]:
         """The ledger in stored order."""
-        return await self._ledger.get()
+        return (await self._replayed.get()).ledger
+
+    async def _load(self) -> _Replayed:
+        hit = _cached(self._key)
+        if hit is None:
+            hit = _Replayed(await self._loader.load(self.portfolio.id))
+            _remember(self._key, hit)
+        return hit
 
     async def book(self) -> Book:
         """The ledger replayed."""
@@ -106,7 +142,10 @@ class PortfolioView:
         return await once.get()
 
     async def _make_book(self) -> Book:
-        return replay(await self.ledger(), self.portfolio.policy)
+        replayed = await self._replayed.get()
+        if replayed.book is None:
+            replayed.book = replay(replayed.ledger, self.portfolio.policy)
+        return replayed.book
 
     async def _make_valuation(self, include_closed: bool) -> Valuation:
         book = await self.book()
@@ -304,7 +343,11 @@ async def change_ledger(
         replay([*kept, *added], found.policy, path=path)
         await repo.delete_transactions(conn, portfolio_id, deleted)
         stored = await repo.add_transactions(conn, portfolio_id, added)
-    return LedgerChange(PortfolioView(ctx, found), tuple(stored), tuple(deleted))
+        # Read again for the new ledger version the view's cache is keyed by.
+        after = await repo.portfolio_for_update(
+            conn, portfolio_id=portfolio_id, user_id=user.user_id
+        )
+    return LedgerChange(PortfolioView(ctx, after or found), tuple(stored), tuple(deleted))
 
 
 async def record_transaction(

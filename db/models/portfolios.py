@@ -66,6 +66,8 @@ class PortfolioRow(Base):
     tracks_cash: Mapped[bool] = mapped_column(Boolean, server_default="false")
     # Filer status sets the default dividend withholding (15% filer, 30% non-filer).
     filer: Mapped[bool] = mapped_column(Boolean, server_default="true")
+    # Bumped by every ledger change in the same transaction: what a cached replay is keyed by.
+    ledger_version: Mapped[int] = mapped_column(BigInteger, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 

@@ -4,10 +4,11 @@ finds nothing."""
 
 from __future__ import annotations
 
+import bisect
 import uuid
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -20,7 +21,9 @@ from domain.errors import DomainError, ErrorCode
 from domain.portfolios.ledger import CostMethod, PortfolioPolicy, Transaction, TransactionType
 from domain.portfolios.records import Portfolio, Watchlist
 
-_PORTFOLIO = "id, user_id, name, base_currency, cost_method, tracks_cash, filer, created_at"
+_PORTFOLIO = (
+    "id, user_id, name, base_currency, cost_method, tracks_cash, filer, created_at, ledger_version"
+)
 _TX = (
     "id, type, trade_date, settlement_date, symbol, quantity, price, amount, ratio, fees,"
     " taxes, note, corporate_action_id"
@@ -36,10 +39,11 @@ VALUES (:u, :n, :m, :c, :f) RETURNING {_PORTFOLIO}
 _RENAME_PORTFOLIO = f"""
 UPDATE portfolios SET name = :n WHERE id = :id AND user_id = :u RETURNING {_PORTFOLIO}
 """  # noqa: S608 - constant columns
-_LEDGERS = (
+_LEDGERS_RAW = (
     f"SELECT portfolio_id, {_TX} FROM portfolio_transactions"  # noqa: S608 - constant columns
-    " WHERE portfolio_id = ANY(:ids) ORDER BY portfolio_id, trade_date, id"
+    " WHERE portfolio_id = ANY($1::uuid[]) ORDER BY portfolio_id, trade_date, id"
 )
+_TYPES = {t.value: t for t in TransactionType}
 
 
 def _portfolio(r: Row[Any]) -> Portfolio:
@@ -52,9 +56,12 @@ def _portfolio(r: Row[Any]) -> Portfolio:
         ),
         created_at=r.created_at,
         base_currency=r.base_currency,
+        ledger_version=int(r.ledger_version),
     )
 
 
+# How far before a window a holding's last close is looked for.
+CARRY_DAYS = 14
 _TICK = Decimal("0.01")
 _DIVIDEND_PLACES = Decimal("0.0001")
 
@@ -67,22 +74,22 @@ def _price(kind: TransactionType, value: Decimal) -> Decimal:
     return value.quantize(_DIVIDEND_PLACES) if value == value.quantize(_DIVIDEND_PLACES) else value
 
 
-def _transaction(r: Row[Any]) -> Transaction:
-    kind = TransactionType(r.type)
+def _transaction(r: Any) -> Transaction:
+    kind = _TYPES[r["type"]]
     return Transaction(
         type=kind,
-        trade_date=r.trade_date,
-        settlement_date=r.settlement_date,
-        symbol=r.symbol,
-        quantity=int(r.quantity),
-        price=_price(kind, r.price),
-        amount=r.amount,
-        ratio=r.ratio,
-        fees=r.fees,
-        taxes=r.taxes,
-        note=r.note,
-        corporate_action_id=r.corporate_action_id,
-        id=int(r.id),
+        trade_date=r["trade_date"],
+        settlement_date=r["settlement_date"],
+        symbol=r["symbol"],
+        quantity=r["quantity"],
+        price=_price(kind, r["price"]),
+        amount=r["amount"],
+        ratio=r["ratio"],
+        fees=r["fees"],
+        taxes=r["taxes"],
+        note=r["note"],
+        corporate_action_id=r["corporate_action_id"],
+        id=r["id"],
     )
 
 
@@ -191,11 +198,17 @@ async def portfolio_for_update(
 async def ledgers(
     conn: AsyncConnection, portfolio_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, list[Transaction]]:
-    """Each portfolio's ledger in stored order (trade date, then id)."""
-    sql = text(_LEDGERS)
+    """Each portfolio's ledger in stored order (trade date, then id).
+
+    Read through the driver: a 2,000-entry ledger decodes in a third of the time SQLAlchemy's
+    rows take.
+    """
+    raw = await conn.get_raw_connection()
+    driver: Any = raw.driver_connection
+    records = await driver.fetch(_LEDGERS_RAW, list(portfolio_ids))
     out: dict[uuid.UUID, list[Transaction]] = {i: [] for i in portfolio_ids}
-    for r in await conn.execute(sql, {"ids": list(portfolio_ids)}):
-        out[r.portfolio_id].append(_transaction(r))
+    for r in records:
+        out[r["portfolio_id"]].append(_transaction(r))
     return out
 
 
@@ -234,9 +247,17 @@ async def add_transactions(
     ]
     stmt = _INSERT_TX
     ids = [int(r.id) for r in await conn.execute(stmt, rows)]
+    await _bump(conn, portfolio_id)
     return [
         replace(e, id=i, price=_price(e.type, e.price)) for e, i in zip(entries, ids, strict=True)
     ]
+
+
+async def _bump(conn: AsyncConnection, portfolio_id: uuid.UUID) -> None:
+    await conn.execute(
+        text("UPDATE portfolios SET ledger_version = ledger_version + 1 WHERE id = :p"),
+        {"p": portfolio_id},
+    )
 
 
 async def delete_transactions(
@@ -247,36 +268,43 @@ async def delete_transactions(
         text("DELETE FROM portfolio_transactions WHERE portfolio_id = :p AND id = ANY(:ids)"),
         {"p": portfolio_id, "ids": list(transaction_ids)},
     )
+    if result.rowcount:
+        await _bump(conn, portfolio_id)
     return int(result.rowcount or 0)
 
 
-async def raw_closes(
+async def window_bars(
     engine: AsyncEngine, *, instrument_ids: Sequence[int], first_day: date, last_day: date
-) -> dict[int, dict[date, Decimal]]:
-    """Daily closes as traded (not adjusted) of many instruments in one statement.
+) -> dict[int, tuple[dict[date, Decimal], list[float]]]:
+    """Daily closes as traded (not adjusted) and volumes of many instruments, one statement.
 
-    Each instrument's series runs from its last close on or before `first_day` (keyed by that
-    bar's own day) to `last_day`, so a holding is priced from the window's first session.
+    Each close series runs from `first_day` to `last_day`; an instrument with no bar on
+    `first_day` carries its last close of the CARRY_DAYS before it, keyed by `first_day`, so
+    a holding is priced from the window's first session. Volumes are the bars' own, oldest
+    first. (One index scan per monthly partition with `= ANY`, not a look-up per instrument.)
     """
     sql = text(
-        """
-        SELECT i.id AS instrument_id,
-               array_agg(b.day ORDER BY b.day) AS days,
-               array_agg(b.close ORDER BY b.day) AS closes
-          FROM unnest(CAST(:ids AS integer[])) AS i(id)
-          JOIN daily_bars b ON b.instrument_id = i.id
-           AND b.day <= :last
-           AND b.day >= coalesce(
-                 (SELECT max(p.day) FROM daily_bars p
-                   WHERE p.instrument_id = i.id AND p.day <= :first), :first)
-         GROUP BY i.id
-        """
+        "SELECT instrument_id, array_agg(day ORDER BY day) AS days,"
+        " array_agg(close ORDER BY day) AS closes,"
+        " array_agg(volume::float8 ORDER BY day) AS volumes FROM daily_bars"
+        " WHERE instrument_id = ANY(:ids) AND day BETWEEN :since AND :last"
+        " GROUP BY instrument_id"
     )
+    params = {
+        "ids": list(instrument_ids),
+        "since": first_day - timedelta(days=CARRY_DAYS),
+        "last": last_day,
+    }
     async with engine.connect() as conn:
-        rows = await conn.execute(
-            sql, {"ids": list(instrument_ids), "first": first_day, "last": last_day}
-        )
-        return {r.instrument_id: dict(zip(r.days, r.closes, strict=True)) for r in rows}
+        rows = (await conn.execute(sql, params)).all()
+    out: dict[int, tuple[dict[date, Decimal], list[float]]] = {}
+    for r in rows:
+        at = bisect.bisect_left(r.days, first_day)
+        series = dict(zip(r.days[at:], r.closes[at:], strict=True))
+        if at and first_day not in series:
+            series = {first_day: r.closes[at - 1], **series}
+        out[r.instrument_id] = (series, list(r.volumes[at:]))
+    return out
 
 
 async def sessions_between(engine: AsyncEngine, *, first_day: date, last_day: date) -> list[date]:

@@ -100,16 +100,17 @@ class LotBook:
         if sym is not None:
             self._touch(sym)
             disposal = self._apply_to_symbol(sym, tx)
-        self._cash += tx.cash_effect
+        effect = tx.cash_effect
+        self._cash += effect
         if tx.type is _T.DEPOSIT:
             self._net_invested += tx.amount
         elif tx.type is _T.WITHDRAWAL:
             self._net_invested -= tx.amount
         elif not self._policy.tracks_cash:
-            self._net_invested -= tx.cash_effect
+            self._net_invested -= effect
         self._fees += tx.fees + (tx.amount if tx.type is _T.FEE else ZERO)
         self._taxes += tx.taxes
-        if tx.cash_effect < 0:
+        if effect < 0:
             self._last_outflow = tx
         return disposal
 

@@ -27,6 +27,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from domain.errors import DomainError, ErrorCode
+from domain.portfolios.holdings import Book
 from domain.portfolios.ledger import (
     ZERO,
     PortfolioPolicy,
@@ -214,6 +215,7 @@ def performance(
     benchmark: Mapping[date, Decimal] | None = None,
     benchmark_code: str = DEFAULT_BENCHMARK,
     sectors: Mapping[str, str] | None = None,
+    book: Book | None = None,
 ) -> Performance | None:
     """The performance of a valid ledger over a window.
 
@@ -227,6 +229,7 @@ def performance(
         benchmark: the benchmark's levels by day, or None for no benchmark.
         benchmark_code: the benchmark's index code.
         sectors: symbol → sector code, for contribution by sector.
+        book: the ledger already replayed (`lots.replay`), to spare replaying it again.
 
     Returns:
         None when the window holds no valued session.
@@ -284,7 +287,7 @@ def performance(
         sector = (sectors or {}).get(sym)
         by_sector[sector] = by_sector.get(sector, ZERO) + value
 
-    disposals = replay(transactions, policy).disposals
+    disposals = (book if book is not None else replay(transactions, policy)).disposals
     dividends = [tx for tx in in_window if tx.type is TransactionType.DIVIDEND]
     gross = sum((tx.gross for tx in dividends), ZERO)
     dividend_tax = sum((tx.taxes for tx in dividends), ZERO)

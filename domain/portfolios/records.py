@@ -12,7 +12,10 @@ from domain.portfolios.ledger import PortfolioPolicy
 
 @dataclass(frozen=True, slots=True)
 class Portfolio:
-    """A user's portfolio; its figures all come from replaying its ledger under `policy`."""
+    """A user's portfolio; its figures all come from replaying its ledger under `policy`.
+
+    `ledger_version` changes with every change to the ledger (a key for cached replays).
+    """
 
     id: uuid.UUID
     user_id: uuid.UUID
@@ -20,6 +23,7 @@ class Portfolio:
     policy: PortfolioPolicy
     created_at: datetime
     base_currency: str = BASE_CURRENCY
+    ledger_version: int = 0
 
 
 @dataclass(frozen=True, slots=True)

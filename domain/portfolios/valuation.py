@@ -104,22 +104,32 @@ def valuation_series(
     points: list[ValuationPoint] = []
     previous = ZERO
     i = 0
+    # A symbol's shares and cost change only with its own transactions: kept between them.
+    held: dict[str, tuple[int, Decimal]] = {}
     for day in sessions:
         flow = ZERO
+        touched: set[str] = set()
         while i < len(ordered) and ordered[i].trade_date <= day:
             tx = ordered[i]
             book.apply(tx)
             flow += external_flow(tx, policy)
-            if tx.type in _PRICED and tx.symbol is not None:
-                last_price[tx.symbol] = tx.price
+            if tx.symbol is not None:
+                touched.add(tx.symbol)
+                if tx.type in _PRICED:
+                    last_price[tx.symbol] = tx.price
             i += 1
+        for sym in touched:
+            qty = book.quantity(sym)
+            if qty > 0:
+                held[sym] = (qty, book.cost(sym))
+            else:
+                held.pop(sym, None)
         values: dict[str, Decimal] = {}
         cost = ZERO
-        for sym, qty in book.quantities().items():
+        for sym, (qty, held_cost) in held.items():
             close = closes.get(sym, {}).get(day)
             if close is not None:
                 last_price[sym] = close
-            held_cost = book.cost(sym)
             cost += held_cost
             price = last_price.get(sym)
             values[sym] = to_paisa(price * qty) if price is not None else held_cost

@@ -37,6 +37,7 @@ def upgrade() -> None:
         sa.Column("cost_method", sa.Text(), server_default="FIFO", nullable=False),
         sa.Column("tracks_cash", sa.Boolean(), server_default="false", nullable=False),
         sa.Column("filer", sa.Boolean(), server_default="true", nullable=False),
+        sa.Column("ledger_version", sa.BigInteger(), server_default="0", nullable=False),
         _created(),
         sa.CheckConstraint(
             "cost_method IN ('FIFO', 'AVERAGE')", name=op.f("ck_portfolios_cost_method")

@@ -1,0 +1,271 @@
+"""Latency of a portfolio's fields through the API: 50 positions, 2,000 transactions, 5 years.
+
+    python -m bench.portfolios                 # positions, performance(Y1), risk(Y1)
+    python -m bench.portfolios --runs 60 --others 40
+
+The app runs in process over httpx's ASGI transport, on a local PostgreSQL database
+`psx_bench_portfolios` (DATABASE_URL overrides it) holding `seed_demo(years=5)`, created,
+migrated, seeded and analysed on first use, with quotes primed from the last session.
+
+The portfolio is imported through `importTransactions` (timed once): for 50 symbols, a first
+purchase in the first months and then 39 more trades each (purchases and sales of part of
+the holding), dated on sessions spread over the 5 years at that day's close, 2,000 lines in
+all. `--others` more users' portfolios of the same size are stored first, so the figures
+show that a portfolio's reads do not grow with other users' data (every read is by
+portfolio id, on the (portfolio_id, trade_date) index).
+
+Each figure is the wall time of the whole HTTP request after two unmeasured ones.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import statistics
+import time
+import uuid
+from datetime import date, datetime
+from datetime import time as clock
+from decimal import Decimal
+from typing import Any
+
+import asyncpg
+import httpx
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from api.app import create_app
+from api.settings import Environment, Settings
+from db.cache import MemoryQuoteStore
+from db.engine import Database, make_engine
+from db.migrate import migrate
+from db.quotes import prime_quotes
+from db.reference import RangeCache, ReferenceCache
+from db.repos import portfolios as repo
+from db.seed import seed_demo
+from domain.markets.sessions import PKT
+from domain.portfolios.inputs import TransactionInput, build_transaction
+from domain.portfolios.ledger import PortfolioPolicy, TransactionType
+from resolvers.context import Services
+
+DATABASE = "psx_bench_portfolios"
+ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
+END = date(2026, 11, 19)
+NOW = datetime.combine(END, clock(16, 0), PKT)
+YEARS = 5
+SYMBOLS = 50
+TRADES_PER_SYMBOL = 40
+PASSWORD = "bench passphrase long enough"  # noqa: S105 - a throw-away bench account
+HEADER = "date,type,symbol,quantity,price"
+
+QUERIES = {
+    "positions": (
+        "query P($id: UUID!) { portfolio(id: $id) { positions { symbol quantity averageCost"
+        " costBasis price marketValue unrealisedPnl realisedPnl weight dayChange } } }"
+    ),
+    "performance(Y1)": (
+        "query P($id: UUID!) { portfolio(id: $id) { performance(range: Y1) { twr mwr"
+        " modifiedDietz pnl realisedPnl unrealisedPnl series { day value dailyReturn }"
+        " byPosition { key pnl } benchmark { totalReturn } } } }"
+    ),
+    "risk(Y1)": (
+        "query P($id: UUID!) { portfolio(id: $id) { risk(range: Y1) { sessions annualVolatility"
+        " sharpe sortino alpha beta drawdown { maxDrawdown } valueAtRisk { method var varAmount }"
+        " concentration { hhi } liquidity { daysToLiquidate } correlation { symbols } } } }"
+    ),
+}
+
+
+async def _database_url() -> str:
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        return url
+    conn = await asyncpg.connect(ADMIN_DSN)
+    try:
+        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", DATABASE):
+            await conn.execute(f'CREATE DATABASE "{DATABASE}"')
+    finally:
+        await conn.close()
+    return f"postgresql+asyncpg://postgres@127.0.0.1:5432/{DATABASE}"
+
+
+async def _prepare(engine: AsyncEngine) -> None:
+    """Migrate; seed 5 years of demo data unless they are there already."""
+    await migrate(engine)
+    async with engine.connect() as conn:
+        span = (await conn.execute(text("SELECT min(day), max(day) FROM daily_bars"))).one()
+    if span[0] is None or span[1] != END or (END - span[0]).days < YEARS * 365 - 7:
+        print(f"seeding {YEARS} years of demo data (a few seconds)")
+        await seed_demo(engine, seed=7, end=END, years=YEARS, minute_sessions=2)
+        async with engine.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.execute(text("ANALYZE"))
+
+
+async def _closes(engine: AsyncEngine, symbols: list[str]) -> dict[str, dict[date, Decimal]]:
+    sql = text(
+        "SELECT i.symbol, b.day, b.close FROM daily_bars b JOIN instruments i"
+        " ON i.id = b.instrument_id WHERE i.symbol = ANY(:s)"
+    )
+    out: dict[str, dict[date, Decimal]] = {s: {} for s in symbols}
+    async with engine.connect() as conn:
+        for r in await conn.execute(sql, {"s": symbols}):
+            out[r.symbol][r.day] = r.close
+    return out
+
+
+def statement(
+    closes: dict[str, dict[date, Decimal]], seed: int
+) -> list[tuple[date, str, str, int, Decimal]]:
+    """2,000 valid trades: per symbol a first purchase, then purchases and partial sales."""
+    rng = random.Random(seed)
+    rows: list[tuple[date, str, str, int, Decimal]] = []
+    for symbol, series in closes.items():
+        days = sorted(series)
+        picks = sorted(rng.sample(range(len(days) // 10, len(days)), TRADES_PER_SYMBOL - 1))
+        held = 1000
+        rows.append((days[rng.randrange(len(days) // 10)], "BUY", symbol, held, Decimal(0)))
+        for i in picks:
+            if rng.random() < 0.45 and held > 100:
+                qty = rng.randrange(1, held // 2)
+                held -= qty
+                rows.append((days[i], "SELL", symbol, qty, Decimal(0)))
+            else:
+                qty = rng.randrange(50, 500)
+                held += qty
+                rows.append((days[i], "BUY", symbol, qty, Decimal(0)))
+    return [(d, k, s, q, closes[s][d].quantize(Decimal("0.01"))) for d, k, s, q, _ in rows]
+
+
+def as_csv(rows: list[tuple[date, str, str, int, Decimal]]) -> str:
+    """The statement as the import's CSV."""
+    lines = [HEADER, *(f"{d.isoformat()},{k},{s},{q},{p}" for d, k, s, q, p in rows)]
+    return "\n".join(lines) + "\n"
+
+
+async def _others(
+    engine: AsyncEngine, rows: list[tuple[date, str, str, int, Decimal]], n: int
+) -> None:
+    """Store `n` other users' portfolios of the same size straight through the repository."""
+    async with engine.connect() as conn:
+        have = await conn.scalar(text("SELECT count(*) FROM portfolios"))
+    if int(have or 0) >= n:
+        return
+    policy = PortfolioPolicy()
+    entries = [
+        build_transaction(
+            TransactionInput(TransactionType(k), d, symbol=s, quantity=q, price=p), policy
+        )
+        for d, k, s, q, p in rows
+    ]
+    async with engine.begin() as conn:
+        for i in range(n):
+            user_id = await conn.scalar(
+                text("INSERT INTO users (display_name) VALUES (:n) RETURNING id"),
+                {"n": f"Other {i}"},
+            )
+            created = await repo.create_portfolio(
+                conn, user_id=user_id, name="Other", policy=policy
+            )
+            await repo.add_transactions(conn, created.id, entries)
+    async with engine.connect() as conn:
+        await conn.execution_options(isolation_level="AUTOCOMMIT")
+        await conn.execute(text("ANALYZE portfolios, portfolio_transactions"))
+
+
+async def _token(http: httpx.AsyncClient) -> str:
+    email = f"bench.{uuid.uuid4().hex[:8]}@example.pk"
+    register = "mutation R($i: RegisterInput!) { register(input: $i) { tokens { accessToken } } }"
+    given = {"email": email, "password": PASSWORD, "displayName": "Bench"}
+    body = await http.post("/graphql", json={"query": register, "variables": {"i": given}})
+    token: str = body.json()["data"]["register"]["tokens"]["accessToken"]
+    return token
+
+
+async def _post(http: httpx.AsyncClient, token: str, query: str, variables: dict[str, Any]) -> Any:
+    response = await http.post(
+        "/graphql",
+        json={"query": query, "variables": variables},
+        headers={"authorization": f"Bearer {token}"},
+    )
+    payload = response.json()
+    if response.status_code != 200 or "errors" in payload:
+        raise SystemExit(f"request failed: {response.text[:500]}")
+    return payload["data"]
+
+
+def _percentile(samples: list[float], p: float) -> float:
+    ordered = sorted(samples)
+    rank = max(1, round(p / 100 * len(ordered) + 0.4999))
+    return ordered[min(rank, len(ordered)) - 1]
+
+
+async def main(runs: int, others: int) -> None:
+    """Print p50/p95 of positions, performance(Y1) and risk(Y1)."""
+    engine = make_engine(await _database_url())
+    await _prepare(engine)
+    quotes = MemoryQuoteStore()
+    await prime_quotes(engine, quotes)
+    services = Services(
+        database=Database(primary=engine, read=engine),
+        quotes=quotes,
+        reference=ReferenceCache(engine),
+        ranges=RangeCache(engine, today=lambda: END),
+        clock=lambda: NOW,
+    )
+    ref = await services.reference.get()
+    symbols = sorted(ref.instrument_by_symbol)[:SYMBOLS]
+    rows = statement(await _closes(engine, symbols), seed=11)
+    await _others(engine, rows, others)
+    app = create_app(Settings(environment=Environment.TEST), services=services)
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as http:
+            token = await _token(http)
+            created = await _post(
+                http,
+                token,
+                'mutation { createPortfolio(input: {name: "Bench"}) { portfolio { id } } }',
+                {},
+            )
+            portfolio_id = created["createPortfolio"]["portfolio"]["id"]
+            started = time.perf_counter()
+            imported = await _post(
+                http,
+                token,
+                "mutation I($p: UUID!, $c: String!) { importTransactions(portfolioId: $p, csv: $c)"
+                " { added { id } errors { field message } } }",
+                {"p": portfolio_id, "c": as_csv(rows)},
+            )
+            took = time.perf_counter() - started
+            result = imported["importTransactions"]
+            if result["errors"]:
+                raise SystemExit(f"import refused: {result['errors'][:3]}")
+            print(
+                f"importTransactions: {len(result['added']):,} lines in {took * 1000:.0f} ms "
+                f"({others} other portfolios of {len(rows):,} entries stored)"
+            )
+            for name, query in QUERIES.items():
+                wall: list[float] = []
+                for n in range(runs + 2):
+                    started = time.perf_counter()
+                    await _post(http, token, query, {"id": portfolio_id})
+                    if n >= 2:
+                        wall.append(time.perf_counter() - started)
+                print(
+                    f"{name}: p50 {_percentile(wall, 50) * 1000:.1f} ms, "
+                    f"p95 {_percentile(wall, 95) * 1000:.1f} ms, "
+                    f"mean {statistics.mean(wall) * 1000:.1f} ms over {len(wall)} runs"
+                )
+    finally:
+        await engine.dispose()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=30, help="measured requests per field")
+    parser.add_argument("--others", type=int, default=20, help="other users' portfolios")
+    args = parser.parse_args()
+    asyncio.run(main(args.runs, args.others))
