@@ -134,17 +134,17 @@ async def _window(
     symbols = symbols_of(ledger)
     ids = [ref.instrument_by_symbol[s].id for s in symbols if s in ref.instrument_by_symbol]
     engine = ctx.services.database.read
-    calendar, levels = await asyncio.gather(
+    calendar, levels, bars = await asyncio.gather(
         repo.sessions_between(engine, first_day=read_from, last_day=today),
         repo.index_levels(engine, code=code, first_day=read_from, last_day=today),
+        repo.window_bars(engine, instrument_ids=ids, first_day=read_from, last_day=today),
     )
     days = [d for d in calendar if start is None or d >= start]
     before = [d for d in calendar if start is not None and d < start]
     if before and not opens_inside:
         days.insert(0, before[-1])
-    bars = await repo.window_bars(
-        engine, instrument_ids=ids, first_day=days[0] if days else read_from, last_day=today
-    )
+    if days:
+        bars = {i: (_from_day(series, days[0]), v) for i, (series, v) in bars.items()}
     by_id = ref.instrument_by_id
     closes = {by_id[i].symbol: series for i, (series, _) in bars.items()}
     volumes = {by_id[i].symbol: v for i, (_, v) in bars.items()}
@@ -164,6 +164,16 @@ async def _window(
         book=await view.book(),
     )
     return None if perf is None else _Window(perf, closes, volumes)
+
+
+def _from_day(series: dict[date, Decimal], first: date) -> dict[date, Decimal]:
+    """A close series from `first` on, the last close before it carried to `first`."""
+    if first in series:
+        return {d: c for d, c in series.items() if d >= first}
+    earlier = [d for d in series if d < first]
+    out = {first: series[earlier[-1]]} if earlier else {}
+    out.update((d, c) for d, c in series.items() if d > first)
+    return out
 
 
 async def portfolio_performance(

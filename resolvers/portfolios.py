@@ -99,6 +99,11 @@ def _remember(key: tuple[uuid.UUID, int, PortfolioPolicy], value: _Replayed) -> 
         _REPLAYS.popitem(last=False)
 
 
+def clear_replay_cache() -> None:
+    """Forget every cached ledger and replay (they would be read and replayed again)."""
+    _REPLAYS.clear()
+
+
 class PortfolioView:
     """One portfolio as a request sees it: the ledger, the book and the valuation, each read
     or computed once and shared by the fields that need them."""

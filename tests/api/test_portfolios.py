@@ -798,3 +798,32 @@ async def test_an_import_is_all_or_nothing_with_errors_by_line(
     typed_id = await _create(api, other)
     await _hubc_statement(api, other, typed_id)
     assert await _rows(engine, portfolio_id) == await _rows(engine, typed_id)
+
+
+async def test_positions_follow_every_write_though_replays_are_cached(api: Api) -> None:
+    token = await _token(api)
+    portfolio_id = await _create(api, token)
+    await _hubc_statement(api, token, portfolio_id)
+    query = "query P($id: UUID!) { portfolio(id: $id) { positions { symbol quantity } } }"
+    first = await _call(api, query, {"id": portfolio_id}, token)
+    assert first["portfolio"]["positions"] == [{"symbol": "HUBC", "quantity": 150}]
+    again = await _call(api, query, {"id": portfolio_id}, token)
+    assert again == first
+    sold = await _record(
+        api,
+        token,
+        portfolio_id,
+        type="SELL",
+        tradeDate="2025-03-12",
+        symbol="HUBC",
+        quantity=50,
+        price="150.00",
+    )
+    assert sold["errors"] == []
+    after = await _call(api, query, {"id": portfolio_id}, token)
+    assert after["portfolio"]["positions"] == [{"symbol": "HUBC", "quantity": 100}]
+    deleted = (
+        await _call(api, DELETE_TX, {"p": portfolio_id, "t": sold["added"][0]["id"]}, token)
+    )["deleteTransaction"]
+    assert deleted["errors"] == []
+    assert await _call(api, query, {"id": portfolio_id}, token) == first
