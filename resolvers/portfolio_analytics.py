@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 import enum
 import uuid
-from collections.abc import Mapping
+from collections import OrderedDict
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
@@ -36,10 +37,16 @@ from resolvers.portfolios import (
     PortfolioView,
     change_ledger,
     exchange_today,
+    on_clear,
     portfolio,
 )
 
 _EPOCH = date(1970, 1, 1).toordinal()
+# Performances by their every input (ledger version, window, closes, benchmark, sectors):
+# memoised, never stale, since a change to any input is a different key.
+_PERFORMANCES: OrderedDict[Hashable, Performance] = OrderedDict()
+PERFORMANCE_CACHE_SIZE = 64
+on_clear(_PERFORMANCES.clear)
 # SBP policy rate, December 2025 (PSX.md section 7): the `risk` field's default.
 SBP_POLICY_RATE = 0.105
 
@@ -151,18 +158,37 @@ async def _window(
     sectors = {
         s: ref.instrument_by_symbol[s].sector_code for s in symbols if s in ref.instrument_by_symbol
     }
-    perf = performance(
-        ledger,
-        view.portfolio.policy,
-        closes,
-        days=days,
-        start=start,
-        end=today,
-        benchmark=levels or {},
-        benchmark_code=code,
-        sectors=sectors,
-        book=await view.book(),
+    # `performance` is a pure function of these: the same inputs give the same result.
+    key = (
+        view.replay_key,
+        start,
+        today,
+        code,
+        tuple(days),
+        tuple((s, tuple(series.items())) for s, series in sorted(closes.items())),
+        tuple(sorted((levels or {}).items())),
+        tuple(sorted(sectors.items())),
     )
+    perf = _PERFORMANCES.get(key)
+    if perf is None:
+        perf = performance(
+            ledger,
+            view.portfolio.policy,
+            closes,
+            days=days,
+            start=start,
+            end=today,
+            benchmark=levels or {},
+            benchmark_code=code,
+            sectors=sectors,
+            book=await view.book(),
+        )
+        if perf is not None:
+            _PERFORMANCES[key] = perf
+            while len(_PERFORMANCES) > PERFORMANCE_CACHE_SIZE:
+                _PERFORMANCES.popitem(last=False)
+    else:
+        _PERFORMANCES.move_to_end(key)
     return None if perf is None else _Window(perf, closes, volumes)
 
 

@@ -102,6 +102,17 @@ def _remember(key: tuple[uuid.UUID, int, PortfolioPolicy], value: _Replayed) -> 
 def clear_replay_cache() -> None:
     """Forget every cached ledger and replay (they would be read and replayed again)."""
     _REPLAYS.clear()
+    for clear in _ON_CLEAR:
+        clear()
+
+
+# Caches derived from replays register here to be cleared with them.
+_ON_CLEAR: list[Callable[[], None]] = []
+
+
+def on_clear(clear: Callable[[], None]) -> None:
+    """Clear a derived cache whenever `clear_replay_cache` runs."""
+    _ON_CLEAR.append(clear)
 
 
 class PortfolioView:
@@ -121,6 +132,11 @@ class PortfolioView:
         self._replayed = Once(self._load)
         self._book = Once(self._make_book)
         self._valuation: dict[bool, Once[Valuation]] = {}
+
+    @property
+    def replay_key(self) -> tuple[uuid.UUID, int, PortfolioPolicy]:
+        """What the ledger's replay depends on: the portfolio, its ledger version, its rules."""
+        return self._key
 
     async def ledger(self) -> list[Transaction]:
         """The ledger in stored order."""
