@@ -827,3 +827,43 @@ async def test_positions_follow_every_write_though_replays_are_cached(api: Api) 
     )["deleteTransaction"]
     assert deleted["errors"] == []
     assert await _call(api, query, {"id": portfolio_id}, token) == first
+
+
+async def test_a_cost_correction_alone_sells_at_the_average_and_buys_back_at_the_new_cost(
+    api: Api,
+) -> None:
+    token = await _token(api)
+    portfolio_id = await _create(api, token)
+    await _hubc_statement(api, token, portfolio_id)  # 150 HUBC at a cost of 20,362.48
+    update = f"""
+    mutation U($p: UUID!, $i: UpdatePositionInput!) {{ updatePosition(portfolioId: $p, input: $i) {{ {LEDGER} }} }}
+    """
+    fixed = (
+        await _call(
+            api,
+            update,
+            {
+                "p": portfolio_id,
+                "i": {"symbol": "HUBC", "costBasis": "18000", "tradeDate": "2025-03-11"},
+            },
+            token,
+        )
+    )["updatePosition"]
+    # 20,362.48 / 150 = 135.7499 → 135.75; 18,000 / 150 = 120.00.
+    assert [(a["type"], a["quantity"], a["price"], a["fees"]) for a in fixed["added"]] == [
+        ("SELL", 150, "135.75", "0.00"),
+        ("BUY", 150, "120.00", "0.00"),
+    ]
+    data = await _call(api, POSITIONS, {"id": portfolio_id}, token)
+    [hubc] = data["portfolio"]["positions"]
+    assert (hubc["quantity"], hubc["costBasis"]) == (150, "18000.00")
+    # The correction's sale realises the rounding only: 150 × 135.75 − 20,362.48 = 0.02.
+    assert D(hubc["realisedPnl"]) == D("22460.81") - D("12022.18") - D("6787.50") + D("0.02")
+    same = (
+        await _call(
+            api, update, {"p": portfolio_id, "i": {"symbol": "HUBC", "quantity": 150}}, token
+        )
+    )["updatePosition"]
+    assert same["errors"] == [
+        {"field": "input", "message": "The holding is already so.", "code": "INVALID"}
+    ]
