@@ -19,7 +19,13 @@ from domain.portfolios.records import Portfolio
 from domain.portfolios.statements import MAX_ERRORS, check_with_ledger, parse_statement
 from resolvers.accounts import require_user
 from resolvers.context import Context
-from resolvers.portfolios import LedgerChange, PortfolioView, change_ledger, exchange_today
+from resolvers.portfolios import (
+    LedgerChange,
+    PortfolioView,
+    change_ledger,
+    exchange_today,
+    remember_ledger,
+)
 
 OPENING_NOTE = "Opening balance"
 
@@ -284,6 +290,9 @@ async def import_transactions(ctx: Context, portfolio_id: uuid.UUID, text: str) 
         after = await repo.portfolio_for_update(
             conn, portfolio_id=portfolio_id, user_id=user.user_id
         )
+    # Committed: the next read of the new version finds it replayed.
+    if after is not None:
+        remember_ledger(after, [*ledger, *stored])
     return ImportResult(LedgerChange(PortfolioView(ctx, after or found), tuple(stored), ()), ())
 
 

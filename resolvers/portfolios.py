@@ -99,6 +99,14 @@ def _remember(key: tuple[uuid.UUID, int, PortfolioPolicy], value: _Replayed) -> 
         _REPLAYS.popitem(last=False)
 
 
+def remember_ledger(portfolio: Portfolio, ledger: Sequence[Transaction]) -> None:
+    """Cache a committed ledger (stored entries, with ids) and its replay under the
+    portfolio's current ledger version."""
+    ordered = sorted(ledger, key=lambda tx: (tx.trade_date, tx.id or 0))
+    book = replay(ordered, portfolio.policy)
+    _remember((portfolio.id, portfolio.ledger_version, portfolio.policy), _Replayed(ordered, book))
+
+
 def clear_replay_cache() -> None:
     """Forget every cached ledger and replay (they would be read and replayed again)."""
     _REPLAYS.clear()
@@ -368,6 +376,9 @@ async def change_ledger(
         after = await repo.portfolio_for_update(
             conn, portfolio_id=portfolio_id, user_id=user.user_id
         )
+    # Committed: the next read of the new version finds it replayed.
+    if after is not None:
+        remember_ledger(after, [*kept, *stored])
     return LedgerChange(PortfolioView(ctx, after or found), tuple(stored), tuple(deleted))
 
 

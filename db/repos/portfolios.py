@@ -64,6 +64,7 @@ def _portfolio(r: Row[Any]) -> Portfolio:
 CARRY_DAYS = 14
 _TICK = Decimal("0.01")
 _DIVIDEND_PLACES = Decimal("0.0001")
+_RATIO_PLACES = Decimal("0.000001")  # the column's scale
 
 
 def _price(kind: TransactionType, value: Decimal) -> Decimal:
@@ -249,7 +250,13 @@ async def add_transactions(
     ids = [int(r.id) for r in await conn.execute(stmt, rows)]
     await _bump(conn, portfolio_id)
     return [
-        replace(e, id=i, price=_price(e.type, e.price)) for e, i in zip(entries, ids, strict=True)
+        replace(
+            e,
+            id=i,
+            price=_price(e.type, e.price),
+            ratio=None if e.ratio is None else e.ratio.quantize(_RATIO_PLACES),
+        )
+        for e, i in zip(entries, ids, strict=True)
     ]
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.portfolios.risk import SESSIONS_PER_YEAR
+from resolvers.portfolios import clear_replay_cache
 from tests.api.conftest import Api
 from tests.api.test_profiles import signed_in
 from tests.conftest import DEMO_END
@@ -867,3 +868,33 @@ async def test_a_cost_correction_alone_sells_at_the_average_and_buys_back_at_the
     assert same["errors"] == [
         {"field": "input", "message": "The holding is already so.", "code": "INVALID"}
     ]
+
+
+async def test_a_write_leaves_the_same_ledger_in_the_cache_as_the_database_holds(
+    api: Api,
+) -> None:
+    token = await _token(api)
+    portfolio_id = await _create(api, token)
+    await _hubc_statement(api, token, portfolio_id)
+    for entry in (
+        {
+            "type": "DIVIDEND",
+            "tradeDate": "2025-04-14",
+            "symbol": "HUBC",
+            "quantity": 150,
+            "price": "4",
+        },
+        {"type": "SPLIT", "tradeDate": "2025-06-16", "symbol": "HUBC", "ratio": "2"},
+    ):
+        assert (await _record(api, token, portfolio_id, **entry))["errors"] == []
+    query = """
+    query T($id: UUID!) { portfolio(id: $id) {
+      transactions { nodes { id type tradeDate settlementDate symbol quantity price amount ratio
+                             fees taxes note corporateActionId } }
+      positions { symbol quantity costBasis realisedPnl dividends lots { acquired quantity cost } } } }
+    """
+    warm = await _call(api, query, {"id": portfolio_id}, token)
+    clear_replay_cache()
+    cold = await _call(api, query, {"id": portfolio_id}, token)
+    assert warm == cold
+    assert warm["portfolio"]["positions"][0]["quantity"] == 300
