@@ -123,3 +123,28 @@ async def test_names_are_unique_per_owner_and_others_see_nothing(conn: AsyncConn
     assert not await repo.delete_portfolio(conn, portfolio_id=portfolio_id, user_id=other)
     mine = await repo.portfolio_for_update(conn, portfolio_id=portfolio_id, user_id=owner)
     assert mine is not None and mine.name == "Main" and mine.policy.tracks_cash
+
+
+async def test_window_bars_carry_the_last_close_to_the_first_day(engine: AsyncEngine) -> None:
+    async with engine.connect() as c:
+        hubc = await c.scalar(text("SELECT id FROM instruments WHERE symbol = 'HUBC'"))
+        rows = (
+            await c.execute(
+                text(
+                    "SELECT day, close, volume FROM daily_bars WHERE instrument_id = :i"
+                    " AND day BETWEEN '2025-03-07' AND '2025-03-14' ORDER BY day"
+                ),
+                {"i": hubc},
+            )
+        ).all()
+    saturday = date(2025, 3, 8)
+    bars = await repo.window_bars(
+        engine, instrument_ids=[hubc, 999_999], first_day=saturday, last_day=date(2025, 3, 14)
+    )
+    closes, volumes = bars[hubc]
+    friday = next(r for r in rows if r.day == date(2025, 3, 7))
+    assert list(closes.items()) == [(saturday, friday.close)] + [
+        (r.day, r.close) for r in rows if r.day > saturday
+    ]
+    assert volumes == [float(r.volume) for r in rows if r.day > saturday]
+    assert 999_999 not in bars
