@@ -11,22 +11,38 @@ others; the memo hangs off the root object and goes with it.
 Arguments of the root field (the symbols) shape the stream, not the per-event result, so
 subscribers to different symbol lists still share the executions of the symbols they have in
 common.
+
+Sharing the execution leaves each subscriber's stream plumbing: graphql-core's per-subscription
+`map_async_iterable`, strawberry's per-result hooks and message building, about half of a
+subscriber's cost per message. `SharedStream` lets the WebSocket transport step over it: the
+executor hands the transport the subscription's source events (see `offer_fast_lane`), the
+transport sends an event's shared result itself when one is ready, and gives every other event
+(the first of its kind, results with errors, failures, the end of the stream) back to
+graphql-core's path, which then handles it exactly as if it had never been looked at.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 from collections import OrderedDict
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Iterator
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 import orjson
+import strawberry
 from graphql import ExecutionResult, FieldNode, VariableNode, print_ast
 from graphql.language import Visitor, visit
+from strawberry.extensions import SchemaExtension
+from strawberry.schema.base import BaseSchema
 
 from schema.leaf_lists import LeafListExecutor
 
 _MEMO = "_psx_shared_results"
 R = TypeVar("R")
+T = TypeVar("T")
 
 
 def shared(root: R) -> R:
@@ -59,11 +75,15 @@ class SharedEventExecutor(LeafListExecutor):
             used = _Variables()
             for selection in self.operation.selection_set.selections:
                 if isinstance(selection, FieldNode):
+                    # Everything of the root field but its arguments: a directive on it can
+                    # change the result (a custom one may rewrite the event itself).
                     name = (selection.alias or selection.name).value
+                    marks = selection.directives or ()
                     inner = selection.selection_set
-                    parts.append(f"{name}{print_ast(inner) if inner else ''}")
-                    if inner is not None:
-                        visit(inner, used)
+                    printed = "".join(f" {print_ast(mark)}" for mark in marks)
+                    parts.append(f"{name}{printed}{print_ast(inner) if inner else ''}")
+                    for node in (*marks, *([inner] if inner is not None else [])):
+                        visit(node, used)
                 else:  # a fragment at the root: share nothing clever, key by the whole thing
                     parts.append(print_ast(selection))
                     visit(selection, used)
@@ -74,6 +94,39 @@ class SharedEventExecutor(LeafListExecutor):
             parts.extend(f"${n}={values.get(n)!r}" for n in sorted(used.names))
             self._share_key = "\n".join(parts)
         return self._share_key
+
+    def _lane_can_key(self) -> bool:
+        """Whether the fast lane takes this document: one plain root field.
+
+        Its arguments shape the stream, not the result, and its selection is the key. A
+        directive on the root field or the operation, or a fragment at the root, can act on
+        the event itself (a custom directive rewrites it); such rare documents keep
+        graphql-core's path rather than the lane reasoning about them.
+        """
+        selections = self.operation.selection_set.selections
+        if self.operation.directives or len(selections) != 1:
+            return False
+        root = selections[0]
+        return isinstance(root, FieldNode) and not root.directives
+
+    def cancellable_iterable(self, iterable: AsyncIterable[T]) -> AsyncIterable[T]:
+        """The subscription's source events, shared with the transport's fast lane if offered.
+
+        graphql-core passes a subscription's source stream through here once, before reading
+        it, which makes this the one place where the stream and its share key meet. An abort
+        signal would cancel reads the fast lane makes on its own, so none is offered then.
+        """
+        lane = _LANE.get()
+        if (
+            lane is not None
+            and lane.stream is None
+            and self.abort_signal is None
+            and self._lane_can_key()
+        ):
+            stream = SharedStream(aiter(iterable), self._key())
+            lane.stream = stream
+            iterable = stream
+        return super().cancellable_iterable(iterable)
 
     def build_per_event_executor(self, payload: Any) -> Any:
         key = self._key()  # once per subscription, inherited by every per-event copy
@@ -115,7 +168,12 @@ async def _finish(pending: Any) -> Any:
 
 
 def _remember(result: Any) -> None:
-    if isinstance(result, ExecutionResult) and result.data is not None and not result.errors:
+    if (
+        isinstance(result, ExecutionResult)
+        and result.data is not None
+        and not result.errors
+        and not result.extensions
+    ):
         _remember_encoding(result.data)
 
 
@@ -154,3 +212,132 @@ def encoded_data(data: object) -> str | None:
     if found is None or found[0] is not data:
         return None
     return found[1]
+
+
+def _shared_text(event: Any, key: str) -> str | None:
+    """The JSON text of `data` for an event already executed under `key`, else None."""
+    memo: dict[str, asyncio.Future[Any]] | None = getattr(event, _MEMO, None)
+    if memo is None:
+        return None
+    found = memo.get(key)
+    if found is None or not found.done() or found.cancelled() or found.exception() is not None:
+        return None
+    result = found.result()
+    # Only clean results are encoded (`_remember`): errors go the way graphql-core sends them.
+    return encoded_data(result.data) if isinstance(result, ExecutionResult) else None
+
+
+async def _ready(event: Any) -> Any:
+    return event
+
+
+async def _failed(error: Exception) -> Any:
+    raise error
+
+
+_NO_EVENT: Any = object()
+
+
+class SharedStream:
+    """A subscription's source events with two readers taking turns.
+
+    graphql-core reads it as the source stream (`__anext__`). The transport's fast lane reads
+    it with `next_encoded`, which takes the next event and returns its shared result's JSON
+    text when that is ready; anything else (an event nobody has executed under this key yet,
+    a result with errors, a failure, the end of the stream) is put back, so the next
+    `__anext__` from graphql-core returns or raises exactly that, and graphql-core and
+    strawberry handle it as if the fast lane had never seen it.
+    """
+
+    sent = 0  # events the fast lane sent itself, across all streams (for tests and metrics)
+
+    def __init__(self, source: AsyncIterator[Any], key: str) -> None:
+        self._source = source
+        self._key = key
+        self._event: Any = _NO_EVENT
+        self._error: Exception | None = None
+        # A stream whose events are not shared (no memo on them) never has a shared result:
+        # after the first such event the fast lane stops asking.
+        self.shared = True
+
+    def __aiter__(self) -> SharedStream:
+        return self
+
+    def __anext__(self) -> Awaitable[Any]:
+        if self._error is not None:
+            error, self._error = self._error, None
+            return _failed(error)
+        if self._event is not _NO_EVENT:
+            event, self._event = self._event, _NO_EVENT
+            return _ready(event)
+        return self._source.__anext__()
+
+    async def aclose(self) -> None:
+        """Close the source (its `finally` blocks unsubscribe from the hub)."""
+        aclose = getattr(self._source, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+    async def next_encoded(self) -> str | None:
+        """The next event's shared `data` as JSON text; None when graphql-core must take it.
+
+        Cancellation is not put back: it ends the stream on either path alike.
+        """
+        try:
+            event = await self._source.__anext__()
+        except Exception as exc:  # StopAsyncIteration included: the end goes back too
+            self._error = exc
+            return None
+        text = _shared_text(event, self._key)
+        if text is None:
+            self._event = event
+            if getattr(event, _MEMO, None) is None:
+                self.shared = False
+            return None
+        SharedStream.sent += 1
+        return text
+
+
+class FastLane:
+    """Offered by a transport for one operation; holds the stream if the executor shares it."""
+
+    __slots__ = ("stream",)
+
+    def __init__(self) -> None:
+        self.stream: SharedStream | None = None
+
+
+# Per task: each WebSocket operation runs in a task of its own, so concurrent subscribes on
+# one connection never see each other's lane.
+_LANE: ContextVar[FastLane | None] = ContextVar("psx_fast_lane", default=None)
+
+
+@contextlib.contextmanager
+def offer_fast_lane() -> Iterator[FastLane]:
+    """Offer the subscription set up inside the block a fast lane (see `SharedStream`).
+
+    Yields:
+        The lane; its `stream` is set when the executor shares the subscription's source.
+    """
+    lane = FastLane()
+    token = _LANE.set(lane)
+    try:
+        yield lane
+    finally:
+        _LANE.reset(token)
+
+
+@functools.lru_cache(maxsize=8)
+def results_pass_through(schema: BaseSchema) -> bool:
+    """Whether strawberry sends every clean stream result of `schema` exactly as executed.
+
+    An extension that adds results (`get_results`) or looks at each streamed result
+    (`on_stream_result`) must see every message, so the fast lane must not skip it.
+    """
+    if not isinstance(schema, strawberry.Schema):
+        return False
+    return all(
+        type(e).get_results is SchemaExtension.get_results
+        and type(e).on_stream_result is SchemaExtension.on_stream_result
+        for e in schema.get_extensions()
+    )
