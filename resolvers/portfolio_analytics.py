@@ -13,7 +13,7 @@ import asyncio
 import enum
 import uuid
 from collections import OrderedDict
-from collections.abc import Hashable, Mapping
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
@@ -192,6 +192,15 @@ async def _window(
     return None if perf is None else _Window(perf, closes, volumes)
 
 
+def _earliest(window: PerformanceRange, today: date, ledger: Sequence[Transaction]) -> date:
+    """A day before every close a window's valuation reads (its first session less the
+    fortnight a carried close may come from)."""
+    start = range_start(window, today)
+    first = min((tx.trade_date for tx in ledger), default=today)
+    opening = first if start is None else max(start, first)
+    return opening - timedelta(days=15)
+
+
 def _from_day(series: dict[date, Decimal], first: date) -> dict[date, Decimal]:
     """A close series from `first` on, the last close before it carried to `first`."""
     if first in series:
@@ -242,9 +251,12 @@ async def portfolio_risk(
     found, valuation, actions = await asyncio.gather(
         _window(view, window, benchmark),
         view.valuation(),
-        market_repo.corporate_actions(
+        # Only actions inside the window move its adjusted closes.
+        repo.corporate_actions_between(
             ctx.services.database.read,
             instrument_ids=[ref.instrument_by_symbol[s].id for s in known],
+            after=_earliest(window, exchange_today(ctx), await view.ledger()),
+            until=exchange_today(ctx),
         ),
     )
     if found is None:

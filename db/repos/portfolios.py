@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from db.models.portfolios import PortfolioTransactionRow
 from domain.errors import DomainError, ErrorCode
+from domain.markets.instruments import CorporateAction, CorporateActionKind
 from domain.portfolios.ledger import CostMethod, PortfolioPolicy, Transaction, TransactionType
 from domain.portfolios.records import Portfolio, Watchlist
 
@@ -311,6 +312,35 @@ async def window_bars(
         if at and first_day not in series:
             series = {first_day: r.closes[at - 1], **series}
         out[r.instrument_id] = (series, list(r.volumes[at:]))
+    return out
+
+
+async def corporate_actions_between(
+    engine: AsyncEngine, *, instrument_ids: Sequence[int], after: date, until: date
+) -> dict[int, list[CorporateAction]]:
+    """Corporate actions of many instruments with ex-dates in (after, until], oldest first."""
+    sql = text(
+        "SELECT id, instrument_id, kind, ex_date, value, price, description"
+        " FROM corporate_actions WHERE instrument_id = ANY(:ids)"
+        " AND ex_date > :after AND ex_date <= :until ORDER BY ex_date, id"
+    )
+    out: dict[int, list[CorporateAction]] = {}
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            sql, {"ids": list(instrument_ids), "after": after, "until": until}
+        )
+        for r in rows:
+            out.setdefault(r.instrument_id, []).append(
+                CorporateAction(
+                    id=r.id,
+                    instrument_id=r.instrument_id,
+                    kind=CorporateActionKind(r.kind),
+                    ex_date=r.ex_date,
+                    value=r.value,
+                    price=r.price,
+                    description=r.description,
+                )
+            )
     return out
 
 

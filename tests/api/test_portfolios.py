@@ -4,7 +4,7 @@ owners only for every field and mutation, the plan's cap, corporate actions once
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -898,3 +898,87 @@ async def test_a_write_leaves_the_same_ledger_in_the_cache_as_the_database_holds
     cold = await _call(api, query, {"id": portfolio_id}, token)
     assert warm == cold
     assert warm["portfolio"]["positions"][0]["quantity"] == 300
+
+
+async def test_risk_correlates_returns_of_closes_adjusted_for_a_bonus(
+    api: Api, engine: AsyncEngine
+) -> None:
+    token = await _token(api)
+    portfolio_id = await _create(api, token)
+    for symbol in ("HUBC", "MARI"):
+        assert (
+            await _record(
+                api,
+                token,
+                portfolio_id,
+                type="BUY",
+                tradeDate="2025-06-02",
+                symbol=symbol,
+                quantity=100,
+                price="100.00",
+            )
+        )["errors"] == []
+    query = """
+    query R($id: UUID!) { portfolio(id: $id) {
+      performance(range: Y1) { series { day dailyReturn } }
+      risk(range: Y1) { correlation { symbols matrix sessions } } } }
+    """
+    data = (await _call(api, query, {"id": portfolio_id}, token))["portfolio"]
+    days = [
+        date.fromisoformat(p["day"])
+        for p in data["performance"]["series"]
+        if p["dailyReturn"] is not None
+    ]
+    async with engine.connect() as conn:
+        rows = (
+            await conn.execute(
+                text(
+                    "SELECT i.symbol, b.day, b.close FROM daily_bars b JOIN instruments i"
+                    " ON i.id = b.instrument_id WHERE i.symbol IN ('HUBC', 'MARI')"
+                    " AND b.day BETWEEN :a AND :b ORDER BY b.day"
+                ),
+                {"a": days[0] - timedelta(days=10), "b": days[-1]},
+            )
+        ).all()
+        actions = (
+            await conn.execute(
+                text(
+                    "SELECT i.symbol, c.kind, c.ex_date, c.value FROM corporate_actions c"
+                    " JOIN instruments i ON i.id = c.instrument_id"
+                    " WHERE i.symbol IN ('HUBC', 'MARI') AND c.ex_date > :a AND c.ex_date <= :b"
+                ),
+                {"a": days[0], "b": days[-1]},
+            )
+        ).all()
+    raw: dict[str, dict[date, float]] = {"HUBC": {}, "MARI": {}}
+    for r in rows:
+        raw[r.symbol][r.day] = float(r.close)
+    closes = {s: dict(series) for s, series in raw.items()}
+    kinds = set()
+    for a in actions:
+        before = max(d for d in raw[a.symbol] if d < a.ex_date)
+        # Back-adjustment: a bonus of X% divides earlier prices by 1 + X/100, a cash dividend
+        # D scales them by (P - D) / P, P the last close before the ex-date.
+        if a.kind == "BONUS":
+            factor = 1 / (1 + float(a.value) / 100)
+        else:
+            assert a.kind == "CASH_DIVIDEND"
+            factor = (raw[a.symbol][before] - float(a.value)) / raw[a.symbol][before]
+        kinds.add(a.kind)
+        for d in closes[a.symbol]:
+            if d < a.ex_date:
+                closes[a.symbol][d] *= factor
+    assert "BONUS" in kinds  # MARI's 800% bonus, ex 22 Dec 2025
+    window = set(days)
+    closes = {s: {d: c for d, c in series.items() if d in window} for s, series in closes.items()}
+    common = sorted(set(closes["HUBC"]) & set(closes["MARI"]))
+    levels = np.array([[closes[s][d] for d in common] for s in ("HUBC", "MARI")])
+    returns = levels[:, 1:] / levels[:, :-1] - 1
+    expected = float(np.corrcoef(returns)[0, 1])
+    correlation = data["risk"]["correlation"]
+    assert correlation["symbols"] == ["HUBC", "MARI"]
+    assert correlation["sessions"] == len(common) - 1
+    assert correlation["matrix"][0][1] == pytest.approx(expected, abs=1e-9)
+    plain = np.array([[raw[s][d] for d in common] for s in ("HUBC", "MARI")])
+    unadjusted = float(np.corrcoef(plain[:, 1:] / plain[:, :-1] - 1)[0, 1])
+    assert abs(unadjusted - expected) > 0.01  # the bonus would have shown as a crash
