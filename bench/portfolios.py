@@ -53,7 +53,7 @@ from domain.markets.sessions import PKT
 from domain.portfolios.inputs import TransactionInput, build_transaction
 from domain.portfolios.ledger import PortfolioPolicy, TransactionType
 from resolvers.context import Services
-from resolvers.portfolios import clear_replay_cache
+from resolvers.portfolio_views import clear_replay_cache
 
 DATABASE = "psx_bench_portfolios"
 ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"

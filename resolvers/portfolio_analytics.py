@@ -21,7 +21,7 @@ from decimal import Decimal
 import numpy as np
 
 from db.repos import markets as market_repo
-from db.repos import portfolios as repo
+from db.repos import portfolio_bars as bars_repo
 from domain.errors import DomainError, ErrorCode
 from domain.markets.adjustments import price_factors
 from domain.portfolios.corporate_actions import pending_entries
@@ -32,14 +32,8 @@ from domain.portfolios.records import Portfolio
 from domain.portfolios.risk import RiskReport, risk_report, value_at_risk
 from domain.portfolios.valuation import Closes
 from resolvers.context import Context
-from resolvers.portfolios import (
-    LedgerChange,
-    PortfolioView,
-    change_ledger,
-    exchange_today,
-    on_clear,
-    portfolio,
-)
+from resolvers.portfolio_views import PortfolioView, on_clear
+from resolvers.portfolios import LedgerChange, change_ledger, exchange_today, portfolio
 
 _EPOCH = date(1970, 1, 1).toordinal()
 # Performances by their every input (ledger version, window, closes, benchmark, sectors):
@@ -142,9 +136,9 @@ async def _window(
     ids = [ref.instrument_by_symbol[s].id for s in symbols if s in ref.instrument_by_symbol]
     engine = ctx.services.database.read
     calendar, levels, bars = await asyncio.gather(
-        repo.sessions_between(engine, first_day=read_from, last_day=today),
-        repo.index_levels(engine, code=code, first_day=read_from, last_day=today),
-        repo.window_bars(engine, instrument_ids=ids, first_day=read_from, last_day=today),
+        bars_repo.sessions_between(engine, first_day=read_from, last_day=today),
+        bars_repo.index_levels(engine, code=code, first_day=read_from, last_day=today),
+        bars_repo.window_bars(engine, instrument_ids=ids, first_day=read_from, last_day=today),
     )
     days = [d for d in calendar if start is None or d >= start]
     before = [d for d in calendar if start is not None and d < start]
@@ -252,7 +246,7 @@ async def portfolio_risk(
         _window(view, window, benchmark),
         view.valuation(),
         # Only actions inside the window move its adjusted closes.
-        repo.corporate_actions_between(
+        bars_repo.corporate_actions_between(
             ctx.services.database.read,
             instrument_ids=[ref.instrument_by_symbol[s].id for s in known],
             after=_earliest(window, exchange_today(ctx), await view.ledger()),

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from db.repos import portfolio_bars as bars_repo
 from db.repos import portfolios as repo
 from domain.errors import DomainError, ErrorCode
 from domain.portfolios.inputs import TransactionInput, build_transaction
@@ -19,13 +20,8 @@ from domain.portfolios.records import Portfolio
 from domain.portfolios.statements import MAX_ERRORS, check_with_ledger, parse_statement
 from resolvers.accounts import require_user
 from resolvers.context import Context
-from resolvers.portfolios import (
-    LedgerChange,
-    PortfolioView,
-    change_ledger,
-    exchange_today,
-    remember_ledger,
-)
+from resolvers.portfolio_views import PortfolioView, remember_ledger
+from resolvers.portfolios import LedgerChange, change_ledger, exchange_today
 
 OPENING_NOTE = "Opening balance"
 
@@ -262,7 +258,7 @@ async def import_transactions(ctx: Context, portfolio_id: uuid.UUID, text: str) 
     """
     user = require_user(ctx)
     today = exchange_today(ctx)
-    holidays = await repo.holidays(ctx.services.database.read)
+    holidays = await bars_repo.holidays(ctx.services.database.read)
     known = (await ctx.services.reference.get()).instrument_by_symbol
     async with ctx.services.database.primary.begin() as conn:
         found = await repo.portfolio_for_update(

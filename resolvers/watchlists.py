@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.repos import portfolios as repo
+from db.repos import watchlists as repo
+from db.repos.portfolios import lock_owner
 from domain.errors import DomainError, ErrorCode
 from domain.portfolios.records import Watchlist
 from domain.portfolios.watchlists import (
@@ -53,7 +54,7 @@ async def create_watchlist(ctx: Context, cmd: NewWatchlist) -> Watchlist:
     name = check_watchlist_name(cmd.name)
     symbols = normalise_symbols(cmd.symbols, await _known(ctx), "input.symbols")
     async with ctx.services.database.primary.begin() as conn:
-        await repo.lock_owner(conn, user.user_id)
+        await lock_owner(conn, user.user_id)
         if len(await repo.watchlists_in(conn, user.user_id)) >= MAX_WATCHLISTS:
             raise DomainError(ErrorCode.TOO_LARGE, f"You may keep {MAX_WATCHLISTS} watchlists.")
         created = await repo.create_watchlist(

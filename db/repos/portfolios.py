@@ -4,11 +4,9 @@ finds nothing."""
 
 from __future__ import annotations
 
-import bisect
 import uuid
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -18,9 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from db.models.portfolios import PortfolioTransactionRow
 from domain.errors import DomainError, ErrorCode
-from domain.markets.instruments import CorporateAction, CorporateActionKind
 from domain.portfolios.ledger import CostMethod, PortfolioPolicy, Transaction, TransactionType
-from domain.portfolios.records import Portfolio, Watchlist
+from domain.portfolios.records import Portfolio
 
 _PORTFOLIO = (
     "id, user_id, name, base_currency, cost_method, tracks_cash, filer, created_at, ledger_version"
@@ -61,8 +58,6 @@ def _portfolio(r: Row[Any]) -> Portfolio:
     )
 
 
-# How far before a window a holding's last close is looked for.
-CARRY_DAYS = 14
 _TICK = Decimal("0.01")
 _DIVIDEND_PLACES = Decimal("0.0001")
 _RATIO_PLACES = Decimal("0.000001")  # the column's scale
@@ -279,195 +274,3 @@ async def delete_transactions(
     if result.rowcount:
         await _bump(conn, portfolio_id)
     return int(result.rowcount or 0)
-
-
-async def window_bars(
-    engine: AsyncEngine, *, instrument_ids: Sequence[int], first_day: date, last_day: date
-) -> dict[int, tuple[dict[date, Decimal], list[float]]]:
-    """Daily closes as traded (not adjusted) and volumes of many instruments, one statement.
-
-    Each close series runs from `first_day` to `last_day`; an instrument with no bar on
-    `first_day` carries its last close of the CARRY_DAYS before it, keyed by `first_day`, so
-    a holding is priced from the window's first session. Volumes are the bars' own, oldest
-    first. (One index scan per monthly partition with `= ANY`, not a look-up per instrument.)
-    """
-    sql = text(
-        "SELECT instrument_id, array_agg(day ORDER BY day) AS days,"
-        " array_agg(close ORDER BY day) AS closes,"
-        " array_agg(volume::float8 ORDER BY day) AS volumes FROM daily_bars"
-        " WHERE instrument_id = ANY(:ids) AND day BETWEEN :since AND :last"
-        " GROUP BY instrument_id"
-    )
-    params = {
-        "ids": list(instrument_ids),
-        "since": first_day - timedelta(days=CARRY_DAYS),
-        "last": last_day,
-    }
-    async with engine.connect() as conn:
-        rows = (await conn.execute(sql, params)).all()
-    out: dict[int, tuple[dict[date, Decimal], list[float]]] = {}
-    for r in rows:
-        at = bisect.bisect_left(r.days, first_day)
-        series = dict(zip(r.days[at:], r.closes[at:], strict=True))
-        if at and first_day not in series:
-            series = {first_day: r.closes[at - 1], **series}
-        out[r.instrument_id] = (series, list(r.volumes[at:]))
-    return out
-
-
-async def corporate_actions_between(
-    engine: AsyncEngine, *, instrument_ids: Sequence[int], after: date, until: date
-) -> dict[int, list[CorporateAction]]:
-    """Corporate actions of many instruments with ex-dates in (after, until], oldest first."""
-    sql = text(
-        "SELECT id, instrument_id, kind, ex_date, value, price, description"
-        " FROM corporate_actions WHERE instrument_id = ANY(:ids)"
-        " AND ex_date > :after AND ex_date <= :until ORDER BY ex_date, id"
-    )
-    out: dict[int, list[CorporateAction]] = {}
-    async with engine.connect() as conn:
-        rows = await conn.execute(
-            sql, {"ids": list(instrument_ids), "after": after, "until": until}
-        )
-        for r in rows:
-            out.setdefault(r.instrument_id, []).append(
-                CorporateAction(
-                    id=r.id,
-                    instrument_id=r.instrument_id,
-                    kind=CorporateActionKind(r.kind),
-                    ex_date=r.ex_date,
-                    value=r.value,
-                    price=r.price,
-                    description=r.description,
-                )
-            )
-    return out
-
-
-async def sessions_between(engine: AsyncEngine, *, first_day: date, last_day: date) -> list[date]:
-    """The trading days of the calendar in [first_day, last_day], oldest first."""
-    sql = text(
-        "SELECT coalesce(array_agg(DISTINCT day ORDER BY day), '{}') AS days"
-        " FROM trading_sessions WHERE day BETWEEN :a AND :b"
-    )
-    async with engine.connect() as conn:
-        days = await conn.scalar(sql, {"a": first_day, "b": last_day})
-    return list(days or [])
-
-
-async def index_levels(
-    engine: AsyncEngine, *, code: str, first_day: date, last_day: date
-) -> dict[date, Decimal] | None:
-    """An index's closes from its last on or before `first_day` to `last_day`; None for an
-    unknown index code."""
-    sql = text(
-        """
-        SELECT x.id,
-               (SELECT array_agg(b.day ORDER BY b.day) FROM index_daily_bars b
-                 WHERE b.index_id = x.id AND b.day <= :b AND b.day >= coalesce(
-                   (SELECT max(p.day) FROM index_daily_bars p
-                     WHERE p.index_id = x.id AND p.day <= :a), :a)) AS days,
-               (SELECT array_agg(b.close ORDER BY b.day) FROM index_daily_bars b
-                 WHERE b.index_id = x.id AND b.day <= :b AND b.day >= coalesce(
-                   (SELECT max(p.day) FROM index_daily_bars p
-                     WHERE p.index_id = x.id AND p.day <= :a), :a)) AS closes
-          FROM indices x WHERE x.code = :code
-        """
-    )
-    async with engine.connect() as conn:
-        row = (await conn.execute(sql, {"code": code, "a": first_day, "b": last_day})).one_or_none()
-    if row is None:
-        return None
-    return dict(zip(row.days or [], row.closes or [], strict=True))
-
-
-async def holidays(engine: AsyncEngine) -> frozenset[date]:
-    """The market's holidays."""
-    async with engine.connect() as conn:
-        return frozenset(r.day for r in await conn.execute(text("SELECT day FROM market_holidays")))
-
-
-# Watchlists
-
-
-async def _watchlist_rows(
-    conn: AsyncConnection, user_id: uuid.UUID, watchlist_id: uuid.UUID | None
-) -> list[Watchlist]:
-    sql = text(
-        """
-        SELECT w.id, w.user_id, w.name, w.created_at,
-               coalesce((SELECT array_agg(i.symbol ORDER BY i.added_at, i.symbol)
-                           FROM watchlist_items i WHERE i.watchlist_id = w.id), '{}') AS symbols
-          FROM watchlists w
-         WHERE w.user_id = :u AND (CAST(:id AS uuid) IS NULL OR w.id = :id)
-         ORDER BY w.created_at, w.id
-        """
-    )
-    rows = await conn.execute(sql, {"u": user_id, "id": watchlist_id})
-    return [Watchlist(r.id, r.user_id, r.name, tuple(r.symbols), r.created_at) for r in rows]
-
-
-async def watchlists_of(engine: AsyncEngine, user_id: uuid.UUID) -> list[Watchlist]:
-    """The user's watchlists, oldest first."""
-    async with engine.connect() as conn:
-        return await _watchlist_rows(conn, user_id, None)
-
-
-async def watchlists_in(conn: AsyncConnection, user_id: uuid.UUID) -> list[Watchlist]:
-    """The user's watchlists, read on the caller's connection."""
-    return await _watchlist_rows(conn, user_id, None)
-
-
-async def watchlist_of(
-    conn: AsyncConnection, *, watchlist_id: uuid.UUID, user_id: uuid.UUID
-) -> Watchlist | None:
-    """The user's watchlist; None when it is not theirs."""
-    found = await _watchlist_rows(conn, user_id, watchlist_id)
-    return found[0] if found else None
-
-
-async def create_watchlist(
-    conn: AsyncConnection, *, user_id: uuid.UUID, name: str, symbols: Sequence[str]
-) -> uuid.UUID:
-    """Store a new watchlist with its symbols; returns its id.
-
-    Raises:
-        DomainError: INVALID on "input.name" when the user has a watchlist of that name.
-    """
-    try:
-        async with conn.begin_nested():
-            watchlist_id: uuid.UUID = (
-                await conn.execute(
-                    text("INSERT INTO watchlists (user_id, name) VALUES (:u, :n) RETURNING id"),
-                    {"u": user_id, "n": name},
-                )
-            ).scalar_one()
-    except IntegrityError as exc:
-        raise _name_taken("watchlist") from exc
-    await add_to_watchlist(conn, watchlist_id=watchlist_id, symbols=symbols)
-    return watchlist_id
-
-
-async def add_to_watchlist(
-    conn: AsyncConnection, *, watchlist_id: uuid.UUID, symbols: Sequence[str]
-) -> None:
-    """Add symbols (those on it already stay where they are)."""
-    if symbols:
-        await conn.execute(
-            text(
-                "INSERT INTO watchlist_items (watchlist_id, symbol, added_at)"
-                " SELECT :w, s, clock_timestamp() FROM unnest(CAST(:s AS text[])) AS s"
-                " ON CONFLICT DO NOTHING"
-            ),
-            {"w": watchlist_id, "s": list(symbols)},
-        )
-
-
-async def remove_from_watchlist(
-    conn: AsyncConnection, *, watchlist_id: uuid.UUID, symbols: Sequence[str]
-) -> None:
-    """Remove symbols from a watchlist."""
-    await conn.execute(
-        text("DELETE FROM watchlist_items WHERE watchlist_id = :w AND symbol = ANY(:s)"),
-        {"w": watchlist_id, "s": list(symbols)},
-    )

@@ -12,6 +12,7 @@ import strawberry
 from domain.portfolios import holdings, ledger, positions
 from resolvers import portfolio_analytics as analytics
 from resolvers import portfolios
+from resolvers.portfolio_views import PortfolioView
 from schema.pagination import PageInfo
 from schema.payloads import UserError
 from schema.portfolios.analytics import AllocationSlice, Performance, Risk
@@ -175,7 +176,7 @@ BenchmarkArg = Annotated[
 
 @strawberry.type(description="A portfolio: its rules, and everything derived from its ledger.")
 class Portfolio:
-    view: strawberry.Private[portfolios.PortfolioView]
+    view: strawberry.Private[PortfolioView]
 
     @strawberry.field(description="The portfolio's id.")
     def id(self) -> uuid.UUID:

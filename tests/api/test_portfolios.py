@@ -14,7 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.portfolios.risk import SESSIONS_PER_YEAR
-from resolvers.portfolios import clear_replay_cache
+from resolvers.portfolio_views import clear_replay_cache
 from tests.api.conftest import Api
 from tests.api.test_profiles import signed_in
 from tests.conftest import DEMO_END

@@ -13,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from db.repos import portfolio_bars
 from db.repos import portfolios as repo
 from domain.errors import DomainError, ErrorCode
 from domain.portfolios.ledger import PortfolioPolicy, Transaction, TransactionType
@@ -138,7 +139,7 @@ async def test_window_bars_carry_the_last_close_to_the_first_day(engine: AsyncEn
             )
         ).all()
     saturday = date(2025, 3, 8)
-    bars = await repo.window_bars(
+    bars = await portfolio_bars.window_bars(
         engine, instrument_ids=[hubc, 999_999], first_day=saturday, last_day=date(2025, 3, 14)
     )
     closes, volumes = bars[hubc]

@@ -1,0 +1,124 @@
+"""A portfolio's market history: the window's closes and volumes, the calendar, the
+benchmark's levels, holidays and corporate actions, each for the portfolio's instruments
+only, in one statement each."""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Sequence
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from domain.markets.instruments import CorporateAction, CorporateActionKind
+
+# How far before a window a holding's last close is looked for.
+CARRY_DAYS = 14
+
+
+async def window_bars(
+    engine: AsyncEngine, *, instrument_ids: Sequence[int], first_day: date, last_day: date
+) -> dict[int, tuple[dict[date, Decimal], list[float]]]:
+    """Daily closes as traded (not adjusted) and volumes of many instruments, one statement.
+
+    Each close series runs from `first_day` to `last_day`; an instrument with no bar on
+    `first_day` carries its last close of the CARRY_DAYS before it, keyed by `first_day`, so
+    a holding is priced from the window's first session. Volumes are the bars' own, oldest
+    first. (One index scan per monthly partition with `= ANY`, not a look-up per instrument.)
+    """
+    sql = text(
+        "SELECT instrument_id, array_agg(day ORDER BY day) AS days,"
+        " array_agg(close ORDER BY day) AS closes,"
+        " array_agg(volume::float8 ORDER BY day) AS volumes FROM daily_bars"
+        " WHERE instrument_id = ANY(:ids) AND day BETWEEN :since AND :last"
+        " GROUP BY instrument_id"
+    )
+    params = {
+        "ids": list(instrument_ids),
+        "since": first_day - timedelta(days=CARRY_DAYS),
+        "last": last_day,
+    }
+    async with engine.connect() as conn:
+        rows = (await conn.execute(sql, params)).all()
+    out: dict[int, tuple[dict[date, Decimal], list[float]]] = {}
+    for r in rows:
+        at = bisect.bisect_left(r.days, first_day)
+        series = dict(zip(r.days[at:], r.closes[at:], strict=True))
+        if at and first_day not in series:
+            series = {first_day: r.closes[at - 1], **series}
+        out[r.instrument_id] = (series, list(r.volumes[at:]))
+    return out
+
+
+async def corporate_actions_between(
+    engine: AsyncEngine, *, instrument_ids: Sequence[int], after: date, until: date
+) -> dict[int, list[CorporateAction]]:
+    """Corporate actions of many instruments with ex-dates in (after, until], oldest first."""
+    sql = text(
+        "SELECT id, instrument_id, kind, ex_date, value, price, description"
+        " FROM corporate_actions WHERE instrument_id = ANY(:ids)"
+        " AND ex_date > :after AND ex_date <= :until ORDER BY ex_date, id"
+    )
+    out: dict[int, list[CorporateAction]] = {}
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            sql, {"ids": list(instrument_ids), "after": after, "until": until}
+        )
+        for r in rows:
+            out.setdefault(r.instrument_id, []).append(
+                CorporateAction(
+                    id=r.id,
+                    instrument_id=r.instrument_id,
+                    kind=CorporateActionKind(r.kind),
+                    ex_date=r.ex_date,
+                    value=r.value,
+                    price=r.price,
+                    description=r.description,
+                )
+            )
+    return out
+
+
+async def sessions_between(engine: AsyncEngine, *, first_day: date, last_day: date) -> list[date]:
+    """The trading days of the calendar in [first_day, last_day], oldest first."""
+    sql = text(
+        "SELECT coalesce(array_agg(DISTINCT day ORDER BY day), '{}') AS days"
+        " FROM trading_sessions WHERE day BETWEEN :a AND :b"
+    )
+    async with engine.connect() as conn:
+        days = await conn.scalar(sql, {"a": first_day, "b": last_day})
+    return list(days or [])
+
+
+async def index_levels(
+    engine: AsyncEngine, *, code: str, first_day: date, last_day: date
+) -> dict[date, Decimal] | None:
+    """An index's closes from its last on or before `first_day` to `last_day`; None for an
+    unknown index code."""
+    sql = text(
+        """
+        SELECT x.id,
+               (SELECT array_agg(b.day ORDER BY b.day) FROM index_daily_bars b
+                 WHERE b.index_id = x.id AND b.day <= :b AND b.day >= coalesce(
+                   (SELECT max(p.day) FROM index_daily_bars p
+                     WHERE p.index_id = x.id AND p.day <= :a), :a)) AS days,
+               (SELECT array_agg(b.close ORDER BY b.day) FROM index_daily_bars b
+                 WHERE b.index_id = x.id AND b.day <= :b AND b.day >= coalesce(
+                   (SELECT max(p.day) FROM index_daily_bars p
+                     WHERE p.index_id = x.id AND p.day <= :a), :a)) AS closes
+          FROM indices x WHERE x.code = :code
+        """
+    )
+    async with engine.connect() as conn:
+        row = (await conn.execute(sql, {"code": code, "a": first_day, "b": last_day})).one_or_none()
+    if row is None:
+        return None
+    return dict(zip(row.days or [], row.closes or [], strict=True))
+
+
+async def holidays(engine: AsyncEngine) -> frozenset[date]:
+    """The market's holidays."""
+    async with engine.connect() as conn:
+        return frozenset(r.day for r in await conn.execute(text("SELECT day FROM market_holidays")))
