@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
 import time
 import uuid
@@ -28,24 +27,21 @@ from datetime import date, datetime, timedelta
 from datetime import time as clock
 from typing import Any
 
-import asyncpg
 import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.app import create_app
 from api.settings import Environment, Settings
+from bench.databases import database_url, prepare
 from db.cache import MemoryQuoteStore
 from db.engine import Database, make_engine
-from db.migrate import migrate
 from db.reference import RangeCache, ReferenceCache
-from db.seed import seed_demo
 from domain.markets.sessions import PKT
 from resolvers.backtests import shutdown_pool
 from resolvers.context import Services
 
 DATABASE = "psx_bench_backtests"
-ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 END = date(2026, 11, 19)
 NOW = datetime.combine(END, clock(16, 0), PKT)
 YEARS = 10
@@ -71,32 +67,6 @@ STRATEGY = {
     "entry": {"conditions": [{"left": sma(10), "operator": "CROSSES_ABOVE", "right": sma(30)}]},
     "exit": {"conditions": [{"left": sma(10), "operator": "CROSSES_BELOW", "right": sma(30)}]},
 }
-
-
-async def _database_url() -> str:
-    url = os.environ.get("DATABASE_URL")
-    if url:
-        return url
-    conn = await asyncpg.connect(ADMIN_DSN)
-    try:
-        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", DATABASE):
-            await conn.execute(f'CREATE DATABASE "{DATABASE}"')
-    finally:
-        await conn.close()
-    return f"postgresql+asyncpg://postgres@127.0.0.1:5432/{DATABASE}"
-
-
-async def _prepare(engine: AsyncEngine) -> None:
-    """Migrate; seed 10 years of demo data unless they are there already."""
-    await migrate(engine)
-    async with engine.connect() as conn:
-        span = (await conn.execute(text("SELECT min(day), max(day) FROM daily_bars"))).one()
-    if span[0] is None or span[1] != END or (END - span[0]).days < YEARS * 365 - 7:
-        print(f"seeding {YEARS} years of demo data (a few seconds)")
-        await seed_demo(engine, seed=7, end=END, years=YEARS, minute_sessions=2)
-        async with engine.connect() as conn:
-            await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await conn.execute(text("ANALYZE"))
 
 
 async def _premium_token(http: httpx.AsyncClient, engine: AsyncEngine) -> str:
@@ -155,8 +125,8 @@ async def _measure(
 
 async def main(runs: int, full: bool) -> None:
     """Print p50/p95 for 1 and 100 symbols."""
-    engine = make_engine(await _database_url())
-    await _prepare(engine)
+    engine = make_engine(await database_url(DATABASE))
+    await prepare(engine, years=YEARS, end=END)
     services = Services(
         database=Database(primary=engine, read=engine),
         quotes=MemoryQuoteStore(),

@@ -22,17 +22,13 @@ import argparse
 import asyncio
 import hashlib
 import json
-import os
 import time
 from collections.abc import Sequence
 from datetime import date, datetime
 from datetime import time as clock
 from typing import Any
 
-import asyncpg
 import httpx
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.routing import Route
 
@@ -40,47 +36,23 @@ from api.app import create_app
 from api.graphql import GraphQLApp
 from api.response_cache import ResponseCache
 from api.settings import Environment, Settings
+from bench.databases import database_url, prepare
 from bench.operations import QUOTE1_QUERY
 from db.cache import MemoryQuoteStore
 from db.engine import Database, make_engine
-from db.migrate import migrate
 from db.quotes import prime_quotes
 from db.reference import RangeCache, ReferenceCache
-from db.seed import seed_demo
 from domain.markets.sessions import PKT
 from resolvers.context import Services
 from schema import build_schema
 
 DATABASE = "psx_bench_edge"
-ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 END = date(2026, 11, 19)
 NOW = datetime.combine(END, clock(12, 0), PKT)
 HASH = hashlib.sha256(QUOTE1_QUERY.encode()).hexdigest()
 EXTENSIONS = {"persistedQuery": {"version": 1, "sha256Hash": HASH}}
 VARIABLES = {"s": "OGDC"}
 ACCEPT = {"accept": "application/graphql-response+json, application/json;q=0.9"}
-
-
-async def _database_url() -> str:
-    url = os.environ.get("DATABASE_URL")
-    if url:
-        return url
-    conn = await asyncpg.connect(ADMIN_DSN)
-    try:
-        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", DATABASE):
-            await conn.execute(f'CREATE DATABASE "{DATABASE}"')
-    finally:
-        await conn.close()
-    return f"postgresql+asyncpg://postgres@127.0.0.1:5432/{DATABASE}"
-
-
-async def _prepare(engine: AsyncEngine) -> None:
-    await migrate(engine)
-    async with engine.connect() as conn:
-        last = (await conn.execute(text("SELECT max(day) FROM daily_bars"))).scalar()
-    if last != END:
-        print("seeding one year of demo data")
-        await seed_demo(engine, seed=7, end=END, years=1, minute_sessions=1)
 
 
 def _percentile(samples: Sequence[float], p: float) -> float:
@@ -106,8 +78,8 @@ async def _time(
 
 async def main(requests: int) -> None:
     """Print p50/p95 per variant and the edge's overhead."""
-    engine = make_engine(await _database_url())
-    await _prepare(engine)
+    engine = make_engine(await database_url(DATABASE))
+    await prepare(engine, years=1, end=END)
     quotes = MemoryQuoteStore()
     await prime_quotes(engine, quotes)
     services = Services(

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 import statistics
 import time
@@ -35,20 +34,18 @@ from datetime import time as clock
 from decimal import Decimal
 from typing import Any
 
-import asyncpg
 import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.app import create_app
 from api.settings import Environment, Settings
+from bench.databases import database_url, prepare
 from db.cache import MemoryQuoteStore
 from db.engine import Database, make_engine
-from db.migrate import migrate
 from db.quotes import prime_quotes
 from db.reference import RangeCache, ReferenceCache
 from db.repos import portfolios as repo
-from db.seed import seed_demo
 from domain.markets.sessions import PKT
 from domain.portfolios.inputs import TransactionInput, build_transaction
 from domain.portfolios.ledger import PortfolioPolicy, TransactionType
@@ -56,7 +53,6 @@ from resolvers.context import Services
 from resolvers.portfolio_views import clear_replay_cache
 
 DATABASE = "psx_bench_portfolios"
-ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 END = date(2026, 11, 19)
 NOW = datetime.combine(END, clock(16, 0), PKT)
 YEARS = 5
@@ -81,32 +77,6 @@ QUERIES = {
         " concentration { hhi } liquidity { daysToLiquidate } correlation { symbols } } } }"
     ),
 }
-
-
-async def _database_url() -> str:
-    url = os.environ.get("DATABASE_URL")
-    if url:
-        return url
-    conn = await asyncpg.connect(ADMIN_DSN)
-    try:
-        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", DATABASE):
-            await conn.execute(f'CREATE DATABASE "{DATABASE}"')
-    finally:
-        await conn.close()
-    return f"postgresql+asyncpg://postgres@127.0.0.1:5432/{DATABASE}"
-
-
-async def _prepare(engine: AsyncEngine) -> None:
-    """Migrate; seed 5 years of demo data unless they are there already."""
-    await migrate(engine)
-    async with engine.connect() as conn:
-        span = (await conn.execute(text("SELECT min(day), max(day) FROM daily_bars"))).one()
-    if span[0] is None or span[1] != END or (END - span[0]).days < YEARS * 365 - 7:
-        print(f"seeding {YEARS} years of demo data (a few seconds)")
-        await seed_demo(engine, seed=7, end=END, years=YEARS, minute_sessions=2)
-        async with engine.connect() as conn:
-            await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await conn.execute(text("ANALYZE"))
 
 
 async def _closes(engine: AsyncEngine, symbols: list[str]) -> dict[str, dict[date, Decimal]]:
@@ -211,8 +181,8 @@ def _percentile(samples: list[float], p: float) -> float:
 
 async def main(runs: int, others: int) -> None:
     """Print p50/p95 of positions, performance(Y1) and risk(Y1)."""
-    engine = make_engine(await _database_url())
-    await _prepare(engine)
+    engine = make_engine(await database_url(DATABASE))
+    await prepare(engine, years=YEARS, end=END)
     quotes = MemoryQuoteStore()
     await prime_quotes(engine, quotes)
     services = Services(
