@@ -22,6 +22,7 @@ from schema.backtests.operations import BacktestMutations, BacktestQueries
 from schema.errors import ErrorExtension, MaskedErrorExtension
 from schema.execution import SharedEventExecutor
 from schema.fundamentals.queries import FundamentalQueries
+from schema.limits import LIMIT_EXTENSIONS
 from schema.markets.queries import MarketQueries
 from schema.markets.subscriptions import MarketSubscriptions
 from schema.portfolios.mutations import PortfolioMutations
@@ -75,6 +76,7 @@ def build_schema(*, production: bool = False, introspection: bool = True) -> str
         config=StrawberryConfig(disable_field_suggestions=production, scalar_map=SCALARS),
         extensions=[
             MaskedErrorExtension if production else ErrorExtension,
+            *LIMIT_EXTENSIONS,
             # Factories: the caches themselves live at module level, shared by requests.
             lambda: ParserCache(maxsize=512),
             lambda: ValidationCache(maxsize=512),
