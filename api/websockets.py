@@ -88,6 +88,7 @@ class _FastLaneMixin:
 
     # Tests turn it off to compare with strawberry's own path.
     fast_lane: ClassVar[bool] = True
+    # Set by strawberry's handler classes this is mixed into.
     websocket: Any
     schema: Any
 
@@ -99,7 +100,11 @@ class _FastLaneMixin:
         )
 
     async def _send_shared(
-        self, op_id: str, data_type: str, stream: SharedStream, done: Operation[Any, Any] | None
+        self,
+        op_id: str,
+        data_type: str,
+        stream: SharedStream,
+        operation: Operation[Any, Any] | None,
     ) -> None:
         """Send the stream's shared results until an event needs strawberry's path.
 
@@ -107,14 +112,15 @@ class _FastLaneMixin:
             op_id: The operation id, JSON-encoded once for all its messages.
             data_type: The protocol's data message type (`next` or `data`).
             stream: The subscription's source events.
-            done: graphql-transport-ws's operation: nothing is sent once it has completed.
+            operation: graphql-transport-ws's operation (None for the legacy protocol): as in
+                strawberry, nothing more is sent once it has completed.
         """
         socket: TextWebSocketAdapter = self.websocket
         while stream.shared:
             data = await stream.next_encoded()
             if data is None:
                 return
-            if done is None or not done.completed:
+            if operation is None or not operation.completed:
                 await socket.send_text(data_frame(op_id, data_type, data))
 
 
@@ -147,7 +153,7 @@ class TransportWSHandler(_FastLaneMixin, BaseGraphQLTransportWSHandler[Any, Any]
                 await self._reject_incremental_delivery(operation)
                 return
             await operation.send_next(result)
-            if lane.stream is not None and _clean(result):
+            if lane.stream is not None and lane.stream.shared and _clean(result):
                 await self._send_shared(op_id, "next", lane.stream, operation)
             result = await anext(result_source, None)
 
@@ -194,7 +200,7 @@ class LegacyWSHandler(_FastLaneMixin, BaseGraphQLWSHandler[Any, Any]):
             op_id = orjson.dumps(operation_id).decode()
             while result is not None:
                 await self.send_data_message(result, operation_id)
-                if lane.stream is not None and _clean(result):
+                if lane.stream is not None and lane.stream.shared and _clean(result):
                     await self._send_shared(op_id, "data", lane.stream, None)
                 result = await anext(result_source, None)
             await self.send_message(CompleteMessage(type="complete", id=operation_id))

@@ -139,6 +139,7 @@ class Tick:
 
 
 END = object()
+STOP = object()  # in a script: the first subscriber unsubscribes
 
 
 @dataclass
@@ -248,6 +249,7 @@ async def run(
     feed = Feed()
     queries = queries or [query, query]
     subscribers = len(queries)
+    stop = "complete" if protocol == "graphql-transport-ws" else "stop"
     with fast_lane(lane):
         async with serve(ToyApp(feed, schema)) as url:
             conns = [
@@ -263,10 +265,21 @@ async def run(
                     await asyncio.sleep(0.01)
                 sent = SharedStream.sent
                 frames: list[list[str]] = [[] for _ in conns]
+                listening = list(range(subscribers))
                 for item, count in script:
+                    if item is STOP:  # the first subscriber unsubscribes
+                        await conns[0].send(orjson.dumps({"type": stop, "id": "t"}).decode())
+                        frames[0].extend([await raw(conns[0]) for _ in range(count)])
+                        listening.remove(0)
+                        for _ in range(500):
+                            if feed.closed == 1:
+                                break
+                            await asyncio.sleep(0.01)
+                        assert feed.closed == 1  # its source ran its `finally` at once
+                        continue
                     feed.publish(item)
-                    for mine, ws in zip(frames, conns, strict=True):
-                        mine.extend([await raw(ws) for _ in range(count)])
+                    for i in listening:
+                        frames[i].extend([await raw(conns[i]) for _ in range(count)])
                 sent = SharedStream.sent - sent
             finally:
                 for ws in conns:
@@ -312,6 +325,23 @@ async def test_the_end_of_a_stream_in_the_fast_lane_completes_it(protocol: str) 
     assert orjson.loads(fast.frames[1][-1]) == {"id": "t", "type": "complete"}
     assert (fast.sent, normal.sent) == (2, 0)
     assert fast.closed == 2
+
+
+@pytest.mark.parametrize("protocol", ["graphql-transport-ws", "graphql-ws"])
+async def test_unsubscribing_in_the_fast_lane_matches_the_normal_path(protocol: str) -> None:
+    # The legacy protocol answers `stop` with `complete`; graphql-transport-ws sends nothing.
+    answer = 1 if protocol == "graphql-ws" else 0
+    script = [*ticks(1, 2, 3), (STOP, answer), *ticks(4, 5)]
+    fast = await run(script, lane=True, protocol=protocol)
+    normal = await run(script, lane=False, protocol=protocol)
+    assert fast.frames == normal.frames
+    assert len(fast.frames[0]) == 3 + answer
+    assert [orjson.loads(f)["payload"]["data"]["ticks"]["n"] for f in fast.frames[1]] == [
+        1, 2, 3, 4, 5,
+    ]  # fmt: skip
+    # 2 and 3 reached the second subscriber through the fast lane; alone, it executes 4 and 5.
+    assert (fast.sent, normal.sent) == (2, 0)
+    assert fast.closed == normal.closed == 2
 
 
 async def test_unshared_events_stay_on_the_normal_path() -> None:
