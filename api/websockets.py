@@ -10,12 +10,12 @@ subscribers is encoded once.
 The fast lane: once a subscription has sent its first result the usual way, the handler reads
 the subscription's source events itself (`SharedStream`) and sends each event's shared result
 straight to the socket, stepping over graphql-core's per-subscription `map_async_iterable`,
-strawberry's per-result hooks and the message dicts: about half of what a subscriber cost per
-message. Whatever it cannot send as is (an event nobody has executed for this selection yet, a
-result with errors, a failure, the end of the stream) it hands back to strawberry's path,
-which sends it exactly as it would have. The loops below are strawberry's (0.341), with that
-step added; with `fast_lane` off the handlers are strawberry's own, and the tests compare the
-frames of both.
+strawberry's per-result hooks and the message dicts: about a quarter of the server's time per
+delivered message (bench/README.md). Whatever it cannot send as is (an event nobody has
+executed for this selection yet, a result with errors, a failure, the end of the stream) it
+hands back to strawberry's path, which sends it exactly as it would have. The loops below are
+strawberry's (0.341), with that step added; with `fast_lane` off the handlers are strawberry's
+own, and the tests compare the frames of both.
 """
 
 from __future__ import annotations
