@@ -107,6 +107,7 @@ async def build_services(settings: Settings, options: StartOptions) -> Services:
         hub=hub,
         security=security,
         mailer=OutboxMailer(database.primary, settings.smtp_url),
+        risk_free_rate=settings.sbp_policy_rate / 100,
     )
 
 

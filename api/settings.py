@@ -32,8 +32,10 @@ class Settings:
     PSX_DEMO_SEED, PSX_AUTO_SEED, PSX_MAX_CANDLES, PSX_DB_POOL_SIZE, PSX_FEED (simulator,
     replay, psx-dps or none; `serve` runs it in-process), PSX_FEED_SPEED, PSX_FEED_RATE (simulated
     trades per second), PSX_REPLAY_FILE, PSX_DPS_URL, PSX_WS_INIT_TIMEOUT, PSX_WS_MAX_SUBSCRIPTIONS,
-    PSX_WS_STUCK_AFTER, PSX_DRAIN_SECONDS, PSX_JWT_KEYS, PSX_JWT_SECRET,
-    PSX_TOTP_KEY (see api/keys.py), PSX_SMTP_URL.
+    PSX_WS_STUCK_AFTER, PSX_WS_FAST_LANE (the WebSocket fast lane of shared
+    results, api/websockets.py; on by default), PSX_DRAIN_SECONDS, PSX_JWT_KEYS, PSX_JWT_SECRET,
+    PSX_TOTP_KEY (see api/keys.py), PSX_SMTP_URL, PSX_SBP_POLICY_RATE (percent a year, the
+    default risk-free rate of a portfolio's `risk`; 10.5).
 
     The HTTP edge (api/edge.py, api/persisted.py): PSX_MAX_BODY_BYTES (POST body limit, 413
     above it; default 1 MiB), PSX_BATCH_MAX (operations per batched POST; 0, the default, turns
@@ -64,6 +66,7 @@ class Settings:
     ws_init_timeout: float = 3.0
     ws_max_subscriptions: int = 20
     ws_stuck_after: float = 10.0
+    ws_fast_lane: bool = True
     drain_seconds: float = 0.0
     replay_file: Path | None = None
     dps_url: str = "https://dps.psx.com.pk"
@@ -80,6 +83,7 @@ class Settings:
     persisted_documents: tuple[Path, ...] = ()
     persisted_default: str = "allow_any"
     persisted_policies: str = ""
+    sbp_policy_rate: float = 10.5
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -107,6 +111,7 @@ class Settings:
             ws_init_timeout=float(e.get("PSX_WS_INIT_TIMEOUT", "3")),
             ws_max_subscriptions=int(e.get("PSX_WS_MAX_SUBSCRIPTIONS", "20")),
             ws_stuck_after=float(e.get("PSX_WS_STUCK_AFTER", "10")),
+            ws_fast_lane=_flag(e.get("PSX_WS_FAST_LANE"), True),
             drain_seconds=float(e.get("PSX_DRAIN_SECONDS", "0")),
             replay_file=Path(e["PSX_REPLAY_FILE"]) if e.get("PSX_REPLAY_FILE") else None,
             dps_url=e.get("PSX_DPS_URL", "https://dps.psx.com.pk"),
@@ -125,6 +130,7 @@ class Settings:
             ),
             persisted_default=e.get("PSX_PERSISTED_DEFAULT", "allow_any"),
             persisted_policies=e.get("PSX_PERSISTED_POLICIES", ""),
+            sbp_policy_rate=float(e.get("PSX_SBP_POLICY_RATE", "10.5")),
         )
 
     @property

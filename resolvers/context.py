@@ -74,6 +74,8 @@ class Services:
     hub: Hub | None = None
     security: Security = field(default_factory=ephemeral_security)
     mailer: Mailer | None = None  # None: the outbox table of `database`
+    # The SBP policy rate (PSX_SBP_POLICY_RATE) as an annual fraction: risk's default rate.
+    risk_free_rate: float = 0.105
 
 
 @dataclass(slots=True)

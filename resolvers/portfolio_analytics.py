@@ -41,8 +41,6 @@ _EPOCH = date(1970, 1, 1).toordinal()
 _PERFORMANCES: OrderedDict[Hashable, Performance] = OrderedDict()
 PERFORMANCE_CACHE_SIZE = 64
 on_clear(_PERFORMANCES.clear)
-# SBP policy rate, December 2025 (PSX.md section 7): the `risk` field's default.
-SBP_POLICY_RATE = 0.105
 
 
 class PerformanceRange(enum.StrEnum):
@@ -222,10 +220,12 @@ async def portfolio_risk(
     window: PerformanceRange,
     *,
     confidence: float,
-    risk_free_rate: float,
+    risk_free_rate: float | None = None,
     benchmark: str | None = None,
 ) -> RiskReport | None:
     """The risk of the portfolio's daily returns over a window, with VaR at one confidence.
+
+    The risk-free rate defaults to the server's SBP policy rate setting (PSX_SBP_POLICY_RATE).
 
     Raises:
         DomainError: OUT_OF_RANGE on "confidence" outside (0.5, 1) or "riskFreeRate" outside
@@ -235,6 +235,8 @@ async def portfolio_risk(
         raise DomainError(
             ErrorCode.OUT_OF_RANGE, "The confidence is a fraction in (0.5, 1).", "confidence"
         )
+    if risk_free_rate is None:
+        risk_free_rate = view.ctx.services.risk_free_rate
     if not 0 <= risk_free_rate < 1:
         raise DomainError(
             ErrorCode.OUT_OF_RANGE, "The risk-free rate is a fraction in [0, 1).", "riskFreeRate"

@@ -279,14 +279,14 @@ class Portfolio:
             float, strawberry.argument(description="VaR confidence, a fraction (default 0.95).")
         ] = 0.95,
         risk_free_rate: Annotated[
-            float,
+            float | None,
             strawberry.argument(
                 description=(
-                    "Annual risk-free rate, a fraction (default 0.105, the SBP policy rate of"
-                    " December 2025)."
+                    "Annual risk-free rate, a fraction (default: the server's SBP policy rate"
+                    " setting, 0.105 unless configured)."
                 )
             ),
-        ] = analytics.SBP_POLICY_RATE,
+        ] = None,
         benchmark: BenchmarkArg = None,
     ) -> Risk | None:
         report = await analytics.portfolio_risk(
