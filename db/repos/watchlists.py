@@ -1,4 +1,4 @@
-"""Watchlist storage: a user's named lists of symbols, read and changed by owner."""
+"""Watchlist storage: a user's named lists of symbols, read, changed and deleted by owner."""
 
 from __future__ import annotations
 
@@ -96,3 +96,45 @@ async def remove_from_watchlist(
         text("DELETE FROM watchlist_items WHERE watchlist_id = :w AND symbol = ANY(:s)"),
         {"w": watchlist_id, "s": list(symbols)},
     )
+
+
+async def count_watchlists(conn: AsyncConnection, user_id: uuid.UUID) -> int:
+    """How many watchlists the user keeps, on the caller's connection."""
+    count: int = (
+        await conn.execute(
+            text("SELECT count(*) FROM watchlists WHERE user_id = :u"), {"u": user_id}
+        )
+    ).scalar_one()
+    return count
+
+
+async def rename_watchlist(
+    conn: AsyncConnection, *, watchlist_id: uuid.UUID, user_id: uuid.UUID, name: str
+) -> bool:
+    """Rename the user's watchlist; False when it is not theirs.
+
+    Raises:
+        DomainError: INVALID on "input.name" when the user has another of that name.
+    """
+    try:
+        async with conn.begin_nested():
+            result = await conn.execute(
+                text("UPDATE watchlists SET name = :n WHERE id = :id AND user_id = :u"),
+                {"id": watchlist_id, "u": user_id, "n": name},
+            )
+    except IntegrityError as exc:
+        raise DomainError(
+            ErrorCode.INVALID, "You already have a watchlist of that name.", "input.name"
+        ) from exc
+    return bool(result.rowcount)
+
+
+async def delete_watchlist(
+    conn: AsyncConnection, *, watchlist_id: uuid.UUID, user_id: uuid.UUID
+) -> bool:
+    """Delete the user's watchlist and its symbols; False when it is not theirs."""
+    result = await conn.execute(
+        text("DELETE FROM watchlists WHERE id = :id AND user_id = :u"),
+        {"id": watchlist_id, "u": user_id},
+    )
+    return bool(result.rowcount)

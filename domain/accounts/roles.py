@@ -27,14 +27,16 @@ class Entitlements:
     max_subscription_symbols: int
     max_subscriptions: int
     max_saved_screens: int
+    max_watchlists: int
+    max_watchlist_symbols: int  # symbols on one watchlist
 
 
 ENTITLEMENTS: dict[Role, Entitlements] = {
-    Role.USER: Entitlements(10, 2, 50_000, 1_000, 20, 5, 10),
-    Role.PREMIUM: Entitlements(100, 10, 500_000, 5_000, 50, 10, 50),
-    Role.PROFESSIONAL: Entitlements(500, 50, 2_000_000, 20_000, 100, 20, 200),
-    Role.INSTITUTIONAL: Entitlements(5_000, 500, 10_000_000, 100_000, 100, 50, 1_000),
-    Role.ADMIN: Entitlements(5_000, 500, 10_000_000, 100_000, 100, 50, 1_000),
+    Role.USER: Entitlements(10, 2, 50_000, 1_000, 20, 5, 10, 5, 50),
+    Role.PREMIUM: Entitlements(100, 10, 500_000, 5_000, 50, 10, 50, 20, 200),
+    Role.PROFESSIONAL: Entitlements(500, 50, 2_000_000, 20_000, 100, 20, 200, 50, 500),
+    Role.INSTITUTIONAL: Entitlements(5_000, 500, 10_000_000, 100_000, 100, 50, 1_000, 200, 1_000),
+    Role.ADMIN: Entitlements(5_000, 500, 10_000_000, 100_000, 100, 50, 1_000, 200, 1_000),
 }
 
 # Anonymous clients (no token) get the USER tier's market-data limits.

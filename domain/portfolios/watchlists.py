@@ -1,4 +1,5 @@
-"""Watchlist rules: names, and the symbols a list may hold."""
+"""Watchlist rules: names, and the symbols a list may hold (the plan's caps are passed in:
+`Entitlements.max_watchlists` and `max_watchlist_symbols`)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,6 @@ from collections.abc import Sequence
 
 from domain.errors import DomainError, ErrorCode
 from domain.portfolios.inputs import check_portfolio_name
-
-MAX_WATCHLISTS = 50
-MAX_WATCHLIST_SYMBOLS = 200
-_TOO_MANY = f"A watchlist holds at most {MAX_WATCHLIST_SYMBOLS} symbols."
 
 
 def check_watchlist_name(name: str, field: str = "input.name") -> str:
@@ -21,12 +18,20 @@ def check_watchlist_name(name: str, field: str = "input.name") -> str:
     return check_portfolio_name(name, field).strip()
 
 
-def normalise_symbols(symbols: Sequence[str], known: frozenset[str], field: str) -> list[str]:
+def _too_many(cap: int, field: str) -> DomainError:
+    return DomainError(
+        ErrorCode.TOO_LARGE, f"Your plan allows {cap} symbols on a watchlist.", field
+    )
+
+
+def normalise_symbols(
+    symbols: Sequence[str], known: frozenset[str], field: str, *, cap: int
+) -> list[str]:
     """Symbols upper-cased, trimmed and de-duplicated in the order given.
 
     Raises:
         DomainError: UNKNOWN_SYMBOL naming the first unknown one (`field[i]`), or TOO_LARGE
-            beyond MAX_WATCHLIST_SYMBOLS.
+            on `field` beyond `cap` symbols.
     """
     out: list[str] = []
     for i, raw in enumerate(symbols):
@@ -35,24 +40,28 @@ def normalise_symbols(symbols: Sequence[str], known: frozenset[str], field: str)
             raise DomainError(ErrorCode.UNKNOWN_SYMBOL, f"Unknown symbol '{raw}'.", f"{field}[{i}]")
         if symbol not in out:
             out.append(symbol)
-    if len(out) > MAX_WATCHLIST_SYMBOLS:
-        raise DomainError(
-            ErrorCode.TOO_LARGE,
-            f"A watchlist holds at most {MAX_WATCHLIST_SYMBOLS} symbols.",
-            field,
-        )
+    if len(out) > cap:
+        raise _too_many(cap, field)
     return out
 
 
-def check_size(current: Sequence[str], added: Sequence[str], field: str) -> None:
-    """Refuse additions that would take a list past MAX_WATCHLIST_SYMBOLS.
+def check_size(current: Sequence[str], added: Sequence[str], field: str, *, cap: int) -> None:
+    """Refuse additions that would take a list past `cap` symbols.
 
     Raises:
         DomainError: TOO_LARGE on `field`.
     """
-    if len(set(current) | set(added)) > MAX_WATCHLIST_SYMBOLS:
+    if len(set(current) | set(added)) > cap:
+        raise _too_many(cap, field)
+
+
+def check_count(existing: int, cap: int) -> None:
+    """Refuse a new watchlist when the user keeps `cap` already.
+
+    Raises:
+        DomainError: TOO_LARGE (no field: no input is at fault).
+    """
+    if existing >= cap:
         raise DomainError(
-            ErrorCode.TOO_LARGE,
-            f"A watchlist holds at most {MAX_WATCHLIST_SYMBOLS} symbols.",
-            field,
+            ErrorCode.TOO_LARGE, f"Your plan allows {cap} watchlists; delete one first."
         )

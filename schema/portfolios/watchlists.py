@@ -1,4 +1,5 @@
-"""Watchlists in GraphQL: the type, `watchlists`, and the three mutations."""
+"""Watchlists in GraphQL: the type, `watchlists`, and the mutations (create, rename, delete,
+add to, remove from)."""
 
 from __future__ import annotations
 
@@ -34,13 +35,25 @@ class Watchlist:
 class CreateWatchlistInput:
     name: str = strawberry.field(description="1 to 80 characters, unique among yours.")
     symbols: list[str] = strawberry.field(
-        default_factory=list, description="Symbols to start with (at most 200)."
+        default_factory=list,
+        description="Symbols to start with (the plan caps how many a watchlist holds).",
     )
+
+
+@strawberry.input(description="A watchlist's new name.")
+class RenameWatchlistInput:
+    name: str = strawberry.field(description="1 to 80 characters, unique among yours.")
 
 
 @strawberry.type(description="The result of a watchlist mutation.")
 class WatchlistPayload:
     watchlist: Watchlist | None = strawberry.field(description="The watchlist after it.")
+    errors: list[UserError] = strawberry.field(description="Why it was refused.")
+
+
+@strawberry.type(description="The result of deleteWatchlist.")
+class DeleteWatchlistPayload:
+    deleted_id: uuid.UUID | None = strawberry.field(description="The deleted watchlist's id.")
     errors: list[UserError] = strawberry.field(description="Why it was refused.")
 
 
@@ -67,7 +80,10 @@ class WatchlistQueries:
 
 @strawberry.type
 class WatchlistMutations:
-    @strawberry.mutation(description="Create a watchlist.", permission_classes=[IsAuthenticated])
+    @strawberry.mutation(
+        description="Create a watchlist (the plan caps how many).",
+        permission_classes=[IsAuthenticated],
+    )
     async def create_watchlist(self, info: Info, input: CreateWatchlistInput) -> WatchlistPayload:
         cmd = watchlists.NewWatchlist(name=input.name, symbols=tuple(input.symbols))
         try:
@@ -76,7 +92,31 @@ class WatchlistMutations:
             return _refused(err)
 
     @strawberry.mutation(
-        description="Add symbols to one of your watchlists.", permission_classes=[IsAuthenticated]
+        description="Rename one of your watchlists.", permission_classes=[IsAuthenticated]
+    )
+    async def rename_watchlist(
+        self, info: Info, watchlist_id: WatchlistId, input: RenameWatchlistInput
+    ) -> WatchlistPayload:
+        try:
+            return _payload(await watchlists.rename_watchlist(ctx(info), watchlist_id, input.name))
+        except DomainError as err:
+            return _refused(err)
+
+    @strawberry.mutation(
+        description="Delete one of your watchlists.", permission_classes=[IsAuthenticated]
+    )
+    async def delete_watchlist(
+        self, info: Info, watchlist_id: WatchlistId
+    ) -> DeleteWatchlistPayload:
+        try:
+            deleted = await watchlists.delete_watchlist(ctx(info), watchlist_id)
+        except DomainError as err:
+            return DeleteWatchlistPayload(deleted_id=None, errors=[input_error(err)])
+        return DeleteWatchlistPayload(deleted_id=deleted, errors=[])
+
+    @strawberry.mutation(
+        description="Add symbols to one of your watchlists (the plan caps how many it holds).",
+        permission_classes=[IsAuthenticated],
     )
     async def add_to_watchlist(
         self, info: Info, watchlist_id: WatchlistId, symbols: Symbols
