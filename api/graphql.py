@@ -28,6 +28,18 @@ from resolvers.accounts import authenticate
 from resolvers.context import Context, Principal, Services, make_context
 
 
+class _TransportWSWithoutLane(TransportWSHandler):
+    """strawberry's own loop for every message (PSX_WS_FAST_LANE=off); the same frames."""
+
+    fast_lane = False
+
+
+class _LegacyWSWithoutLane(LegacyWSHandler):
+    """strawberry's own loop for every message (PSX_WS_FAST_LANE=off); the same frames."""
+
+    fast_lane = False
+
+
 class GraphQLApp(GraphQL[Context, None]):
     """GraphQL over HTTP and WebSocket with a per-request `Context`."""
 
@@ -51,6 +63,9 @@ class GraphQLApp(GraphQL[Context, None]):
             keep_alive=True,
             keep_alive_interval=12,
         )
+        if not settings.ws_fast_lane:
+            self.graphql_transport_ws_handler_class = _TransportWSWithoutLane
+            self.graphql_ws_handler_class = _LegacyWSWithoutLane
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket

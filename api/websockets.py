@@ -21,7 +21,8 @@ own, and the tests compare the frames of both.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+import contextlib
+from collections.abc import Coroutine, Generator, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import orjson
@@ -36,7 +37,14 @@ from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWS
 from strawberry.subscriptions.protocols.graphql_ws.types import CompleteMessage, ErrorMessage
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 
-from schema.execution import SharedStream, encoded_data, offer_fast_lane, results_pass_through
+from schema.execution import (
+    FastLane,
+    SharedStream,
+    encoded_data,
+    offer_fast_lane,
+    results_pass_through,
+)
+from subscriptions.hub import Mailbox, Relay, opening_mailboxes
 
 if TYPE_CHECKING:
     from strawberry.schema.schema import StreamResult
@@ -78,6 +86,95 @@ def _prepared(message: Mapping[str, Any], data_type: str) -> str | None:
     return data_frame(orjson.dumps(message["id"]).decode(), data_type, data)
 
 
+class _Resume:
+    """Awaits the rest of a coroutine that has already run up to its first suspension."""
+
+    __slots__ = ("_step", "_waiting")
+
+    def __init__(self, step: Coroutine[Any, Any, None], waiting: Any) -> None:
+        self._step = step
+        self._waiting = waiting
+
+    def __await__(self) -> Generator[Any, Any, None]:
+        waiting = self._waiting
+        while True:
+            try:
+                sent = yield waiting
+            except BaseException as exc:  # cancellation included: the coroutine decides
+                try:
+                    waiting = self._step.throw(exc)
+                except StopIteration:
+                    return
+            else:
+                try:
+                    waiting = self._step.send(sent)
+                except StopIteration:
+                    return
+
+
+_FINISHING: set[asyncio.Future[None]] = set()
+
+
+class SocketRelay(Relay):
+    """Sends the results relayed to a subscription (`subscriptions.hub.Relay`) on its socket.
+
+    The send runs inline, in the loop of the execution that produced the result: uvicorn's send
+    completes without suspending unless the socket's buffer is full, so for a subscriber that
+    keeps up, a message costs the frame and the write. A send that does suspend (a slow
+    client) finishes in a task of its own, and until it has, the hub offers that subscriber's
+    events to its mailbox, where they conflate.
+    """
+
+    __slots__ = ("_data_type", "_op_id", "_operation", "_socket", "open")
+
+    relayed = 0  # results sent through relays, across all sockets (for tests and metrics)
+
+    def __init__(
+        self,
+        key: str,
+        socket: TextWebSocketAdapter,
+        op_id: str,
+        data_type: str,
+        operation: Operation[Any, Any] | None,
+    ) -> None:
+        super().__init__(key)
+        self._socket = socket
+        self._op_id = op_id
+        self._data_type = data_type
+        self._operation = operation
+        self.open = True
+
+    def deliver(self, result: str) -> None:
+        """Send one result now, or finish sending it in a task when the socket is full."""
+        operation = self._operation
+        if not self.open or (operation is not None and operation.completed):
+            self.settle()
+            return
+        SocketRelay.relayed += 1
+        step = self._socket.send_text(data_frame(self._op_id, self._data_type, result))
+        try:
+            waiting = step.send(None)
+        except StopIteration:
+            self.settle()
+            return
+        except Exception:  # the socket went away: the subscriber's own task finds out
+            self.settle()
+            return
+        task = asyncio.ensure_future(self._finish(step, waiting))
+        _FINISHING.add(task)
+        task.add_done_callback(_FINISHING.discard)
+
+    async def _finish(self, step: Coroutine[Any, Any, None], waiting: Any) -> None:
+        try:
+            with contextlib.suppress(Exception):  # the socket went away
+                await _Resume(step, waiting)
+        finally:
+            self.settle()
+
+
+_Relaying = tuple[Mailbox, SocketRelay] | None
+
+
 def _clean(result: ExecutionResult) -> bool:
     """A result after which the fast lane may take over: no errors, nothing extra."""
     return not result.errors and not result.extensions
@@ -99,14 +196,32 @@ class _FastLaneMixin:
             and results_pass_through(self.schema)
         )
 
+    def _relaying(
+        self,
+        lane: FastLane,
+        boxes: list[Mailbox],
+        op_id: str,
+        data_type: str,
+        operation: Operation[Any, Any] | None,
+    ) -> _Relaying:
+        """The relay of a subscription in the lane that follows one mailbox, else None."""
+        if lane.stream is None or len(boxes) != 1:
+            return None
+        relay = SocketRelay(lane.stream.key, self.websocket, op_id, data_type, operation)
+        return boxes[0], relay
+
     async def _send_shared(
         self,
         op_id: str,
         data_type: str,
         stream: SharedStream,
         operation: Operation[Any, Any] | None,
+        relaying: _Relaying,
     ) -> None:
         """Send the stream's shared results until an event needs strawberry's path.
+
+        While it waits for the next event, the subscription's relay (if any) is on its mailbox,
+        so the hub may hand it results directly; what it sends itself waits for those first.
 
         Args:
             op_id: The operation id, JSON-encoded once for all its messages.
@@ -114,14 +229,28 @@ class _FastLaneMixin:
             stream: The subscription's source events.
             operation: graphql-transport-ws's operation (None for the legacy protocol): as in
                 strawberry, nothing more is sent once it has completed.
+            relaying: The subscription's mailbox and relay.
         """
         socket: TextWebSocketAdapter = self.websocket
-        while stream.shared:
-            data = await stream.next_encoded()
-            if data is None:
-                return
-            if operation is None or not operation.completed:
-                await socket.send_text(data_frame(op_id, data_type, data))
+        box, relay = relaying if relaying is not None else (None, None)
+        if box is not None:
+            box.relay = relay
+        try:
+            while stream.shared:
+                data = await stream.next_encoded()
+                if relay is not None and relay.pending:
+                    await relay.settled()
+                if data is None:
+                    return
+                if operation is None or not operation.completed:
+                    await socket.send_text(data_frame(op_id, data_type, data))
+        except BaseException:
+            if relay is not None:
+                relay.open = False  # stopped or failed: nothing more goes out through it
+            raise
+        finally:
+            if box is not None and box.relay is relay:
+                box.relay = None
 
 
 class TransportWSHandler(_FastLaneMixin, BaseGraphQLTransportWSHandler[Any, Any]):
@@ -142,19 +271,21 @@ class TransportWSHandler(_FastLaneMixin, BaseGraphQLTransportWSHandler[Any, Any]
         if not self._lane_open():
             await super()._send_result_stream(operation, result_source)
             return
-        with offer_fast_lane() as lane:  # the first step sets the subscription up
+        # The first step sets the subscription up.
+        with offer_fast_lane() as lane, opening_mailboxes() as boxes:
             result = await anext(result_source, None)
         if isinstance(result, PreExecutionError):
             await self._handle_pre_execution_error(operation, result)
             return
         op_id = orjson.dumps(operation.id).decode()
+        relaying = self._relaying(lane, boxes, op_id, "next", operation)
         while result is not None:
             if not isinstance(result, ExecutionResult):
                 await self._reject_incremental_delivery(operation)
                 return
             await operation.send_next(result)
             if lane.stream is not None and lane.stream.shared and _clean(result):
-                await self._send_shared(op_id, "next", lane.stream, operation)
+                await self._send_shared(op_id, "next", lane.stream, operation, relaying)
             result = await anext(result_source, None)
 
 
@@ -189,7 +320,8 @@ class LegacyWSHandler(_FastLaneMixin, BaseGraphQLWSHandler[Any, Any]):
                 root_value=self.root_value,
             )
             self.subscriptions[operation_id] = result_source
-            with offer_fast_lane() as lane:  # the first step sets the subscription up
+            # The first step sets the subscription up.
+            with offer_fast_lane() as lane, opening_mailboxes() as boxes:
                 result = await anext(result_source, None)
             if isinstance(result, PreExecutionError):
                 assert result.errors  # noqa: S101 - strawberry's own invariant
@@ -198,10 +330,11 @@ class LegacyWSHandler(_FastLaneMixin, BaseGraphQLWSHandler[Any, Any]):
                 )
                 return
             op_id = orjson.dumps(operation_id).decode()
+            relaying = self._relaying(lane, boxes, op_id, "data", None)
             while result is not None:
                 await self.send_data_message(result, operation_id)
                 if lane.stream is not None and lane.stream.shared and _clean(result):
-                    await self._send_shared(op_id, "data", lane.stream, None)
+                    await self._send_shared(op_id, "data", lane.stream, None, relaying)
                 result = await anext(result_source, None)
             await self.send_message(CompleteMessage(type="complete", id=operation_id))
         except asyncio.CancelledError:

@@ -45,6 +45,8 @@ import httpx
 import orjson
 import websockets
 
+from bench import wsclient
+
 ALLOWED_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 QUERY = (
     "subscription Q($symbols: [String!]!) "
@@ -63,6 +65,7 @@ class ClientResult:
     gaps: int
     connected: int
     errors: int
+    cpu_pct: float
 
 
 def _percentile(sorted_values: Sequence[float], p: float) -> float:
@@ -124,8 +127,25 @@ async def _client(
 
 
 def _client_process(
-    url: str, symbol_sets: list[list[str]], start_at: float, stop_at: float, conn: Any
+    url: str,
+    symbol_sets: list[list[str]],
+    start_at: float,
+    stop_at: float,
+    conn: Any,
+    client: str = "raw",
 ) -> None:
+    parts = urlsplit(url)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 80
+
+    def one(symbols: list[str], out: dict[str, Any]) -> Any:
+        if client == "websockets":
+            return _client(url, symbols, start_at, stop_at, out)
+        return wsclient.subscribe(host, port, parts.path, QUERY, symbols, start_at, stop_at, out)
+
+    async def cpu_at(when: float, out: dict[str, Any], key: str) -> None:
+        await asyncio.sleep(max(0.0, when - time.time()))
+        out[key] = time.process_time()
+
     async def main() -> ClientResult:
         out: dict[str, Any] = {
             "latencies": [],
@@ -134,15 +154,19 @@ def _client_process(
             "connected": 0,
             "errors": 0,
         }
-        tasks = []
+        tasks = [
+            asyncio.create_task(cpu_at(start_at, out, "cpu_start")),
+            asyncio.create_task(cpu_at(stop_at, out, "cpu_stop")),
+        ]
         for symbols in symbol_sets:
-            tasks.append(asyncio.create_task(_client(url, symbols, start_at, stop_at, out)))
+            tasks.append(asyncio.create_task(one(symbols, out)))
             await asyncio.sleep(0.002)  # ramp: ~500 connections/s per process
         await asyncio.gather(*tasks)
         if "first_error" in out:
             print("client error:", out["first_error"], file=sys.stderr)
+        cpu = (out["cpu_stop"] - out["cpu_start"]) / (stop_at - start_at) * 100
         return ClientResult(
-            out["latencies"], out["received"], out["gaps"], out["connected"], out["errors"]
+            out["latencies"], out["received"], out["gaps"], out["connected"], out["errors"], cpu
         )
 
     conn.send(asdict(asyncio.run(main())))
@@ -219,6 +243,7 @@ def run_once(
     warmup: float,
     duration: float,
     seed: int,
+    client: str = "raw",
 ) -> dict[str, Any]:
     """One measurement: connect N subscribers, warm up, measure, aggregate."""
     rng = random.Random(seed)
@@ -233,7 +258,8 @@ def run_once(
     for i in range(client_procs):
         parent, child = ctx.Pipe(duplex=False)
         proc = ctx.Process(
-            target=_client_process, args=(url, sets[i::client_procs], start_at, stop_at, child)
+            target=_client_process,
+            args=(url, sets[i::client_procs], start_at, stop_at, child, client),
         )
         proc.start()
         pipes.append(parent)
@@ -269,6 +295,7 @@ def run_once(
         "lost": max(0, gaps - int(conflated)),
         "server_rss_mb": round(rss, 1),
         "server_cpu_pct": round((cpu_after - cpu_before) / duration * 100, 1),
+        "clients_cpu_pct": round(sum(r.cpu_pct for r in results), 1),
         "meets_target": p99 < TARGET_P99_MS and gaps == 0,
     }
 
@@ -323,6 +350,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument("--warmup", type=float, default=5.0)
     p.add_argument("--duration", type=float, default=20.0)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument(
+        "--client",
+        choices=("raw", "websockets"),
+        default="raw",
+        help="raw: the lean asyncio.Protocol client (bench/wsclient.py); websockets: the library",
+    )
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
     runs: list[tuple[int, float]]
@@ -335,7 +368,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     for n, rate in runs:
         with _stack(rate) as (url, pid):
             _check_loopback(url)
-            result = run_once(url, pid, n, args.client_procs, args.warmup, args.duration, args.seed)
+            result = run_once(
+                url, pid, n, args.client_procs, args.warmup, args.duration, args.seed, args.client
+            )
         result["rate"] = rate
         if args.json:
             print(json.dumps(result))
@@ -345,7 +380,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                 f"p50={result['p50_ms']:>7.1f} p95={result['p95_ms']:>7.1f} "
                 f"p99={result['p99_ms']:>7.1f} ms  gaps={result['gaps']} "
                 f"conflated={result['conflated']} lost={result['lost']}  "
-                f"rss={result['server_rss_mb']} MB cpu={result['server_cpu_pct']}%  "
+                f"rss={result['server_rss_mb']} MB cpu={result['server_cpu_pct']}% "
+                f"clients={result['clients_cpu_pct']}%  "
                 f"connected={result['connected']}/{n} errors={result['client_errors']}  "
                 f"{'OK' if result['meets_target'] else 'MISS'}"
             )

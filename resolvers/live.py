@@ -50,6 +50,14 @@ class Live(Generic[T]):
 
         return await self.event.view(name, run)
 
+    async def view_of_event(self, name: str, build: Callable[[T, SharedEvent], Any]) -> Any:
+        """`build(value, event)`, computed once per event and process."""
+
+        async def run() -> Any:
+            return build(self.value, self.event)
+
+        return await self.event.view(name, run)
+
 
 @dataclass(frozen=True, slots=True)
 class CandleUpdate:

@@ -27,9 +27,9 @@ import asyncio
 import contextlib
 import functools
 from collections import OrderedDict
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Iterator
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Hashable, Iterator
 from contextvars import ContextVar
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import orjson
 import strawberry
@@ -41,17 +41,37 @@ from strawberry.schema.base import BaseSchema
 from schema.leaf_lists import LeafListExecutor
 
 _MEMO = "_psx_shared_results"
+_SOURCE = "_psx_shared_source"
 R = TypeVar("R")
 T = TypeVar("T")
 
 
-def shared(root: R) -> R:
+class Releasable(Protocol):
+    """What a root object came from, when subscribers wait on it for their result."""
+
+    def release(self, key: Hashable, result: str | None) -> None:
+        """Hand them the result executed under `key` (None: no result to share)."""
+
+
+def shared(root: R, source: Releasable | None = None) -> R:
     """Mark an event's root object as handed to every subscriber alike; returns it.
 
-    The memo of results lives on the object itself, so it goes when the event does.
+    The memo of results lives on the object itself, so it goes when the event does. `source`
+    (the hub's event) is told each result as it is executed: subscriptions relayed the event
+    (`subscriptions.hub.Relay`) wait for it there.
     """
     setattr(root, _MEMO, {})
+    if source is not None:
+        setattr(root, _SOURCE, source)
     return root
+
+
+def _release(root: object, key: str, result: Any) -> None:
+    source: Releasable | None = getattr(root, _SOURCE, None)
+    if source is None:
+        return
+    clean = isinstance(result, ExecutionResult) and result.data is not None
+    source.release(key, encoded_data(result.data) if clean else None)
 
 
 class _Variables(Visitor):
@@ -150,7 +170,7 @@ class SharedEventExecutor(LeafListExecutor):
         result = super().execute_operation(serially)
         if self.is_awaitable(result):
             # Resolvers that await: later subscribers wait for this one's result.
-            task = asyncio.ensure_future(_finish(result))
+            task = asyncio.ensure_future(_finish(result, root, key))
             by_key[key] = task
             return _result(task)
         # Plain fields (the usual case) finish at once: the result is shared from here on.
@@ -158,12 +178,18 @@ class SharedEventExecutor(LeafListExecutor):
         done.set_result(result)
         by_key[key] = done
         _remember(result)
+        _release(root, key, result)
         return result
 
 
-async def _finish(pending: Any) -> Any:
-    result = await pending
+async def _finish(pending: Any, root: object, key: str) -> Any:
+    try:
+        result = await pending
+    except BaseException:
+        _release(root, key, None)
+        raise
     _remember(result)
+    _release(root, key, result)
     return result
 
 
@@ -254,6 +280,7 @@ class SharedStream:
     def __init__(self, source: AsyncIterator[Any], key: str) -> None:
         self._source = source
         self._key = key
+        self.key = key  # what subscribers sharing this stream's results have in common
         self._event: Any = _NO_EVENT
         self._error: Exception | None = None
         # A stream whose events are not shared (no memo on them) never has a shared result:

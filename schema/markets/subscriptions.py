@@ -62,7 +62,9 @@ class MarketSubscriptions:
         stream = await _opened(live.quote_stream(ctx(info), symbols))
         ref = await markets.reference(ctx(info))
         async for item in stream:
-            yield await item.view("gql", lambda q: shared(Quote.from_domain(q, ref)))
+            yield await item.view_of_event(
+                "gql", lambda q, event: shared(Quote.from_domain(q, ref), event)
+            )
 
     @strawberry.subscription(description="Index level updates as members trade.")
     async def indices(
@@ -76,7 +78,9 @@ class MarketSubscriptions:
         stream = await _opened(live.index_stream(ctx(info), codes))
         ref = await markets.reference(ctx(info))
         async for item in stream:
-            yield await item.view("gql", lambda v: shared(MarketIndex.from_domain(v, ref)))
+            yield await item.view_of_event(
+                "gql", lambda v, event: shared(MarketIndex.from_domain(v, ref), event)
+            )
 
     @strawberry.subscription(
         description="The market's state now, then each change (open, break, halt, close)."
