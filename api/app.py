@@ -23,6 +23,7 @@ from api.live import start_live
 from api.metrics import render_metrics
 from api.persisted import documents_from_settings
 from api.response_cache import ResponseCache
+from api.retention import RetentionSchedule
 from api.settings import Settings
 from db.cache import make_quote_store
 from db.engine import make_database
@@ -185,10 +186,21 @@ def create_app(
             gc.collect()
             gc.freeze()
             gc.set_threshold(20_000, 20, 50)
+        retention = None
+        if owned and settings.retention_every_hours > 0:
+            retention = RetentionSchedule(
+                app.state.services.database.primary,
+                settings.retention,
+                every_hours=settings.retention_every_hours,
+                clock=app.state.services.clock,
+            )
+            retention.start()
         try:
             yield
         finally:
             app.state.draining = True  # readiness fails first
+            if retention is not None:
+                await retention.stop()
             if owned:
                 await app.state.live.stop()
                 await app.state.services.quotes.close()

@@ -165,6 +165,27 @@ async def _refresh_screener(settings: Settings) -> None:
     console.print(f"screener snapshot rebuilt: {count} instruments")
 
 
+async def _retention(settings: Settings, args: argparse.Namespace) -> int:
+    from api.retention import run_retention
+    from db.engine import make_engine
+    from domain.retention import PolicyError
+    from resolvers.context import utc_now
+
+    engine = make_engine(_engine_url(settings))
+    try:
+        report = await run_retention(
+            engine, settings.retention, now=utc_now(), dry_run=args.dry_run
+        )
+    except PolicyError as err:
+        console.print(f"[red]PSX_RETENTION: {err}[/red]")
+        return 2
+    finally:
+        await engine.dispose()
+    for line in report.lines():
+        console.print(line)
+    return 0
+
+
 def _export_schema(args: argparse.Namespace) -> None:
     from schema import schema
 
@@ -196,6 +217,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
         port=args.port or settings.port,
         log_level="info",
         timeout_graceful_shutdown=10,
+        ssl_certfile=settings.ssl_certfile,
+        ssl_keyfile=settings.ssl_keyfile,
         # Compressing each small quote message per subscriber cost 10% of a busy server's CPU.
         ws_per_message_deflate=False,
     )
@@ -369,6 +392,12 @@ def parser() -> argparse.ArgumentParser:
         help="the manifest (default: the first .json of PSX_PERSISTED_DOCUMENTS, else "
         "persisted-queries.json)",
     )
+    retention = sub.add_parser(
+        "retention", help="remove data past its retention (PSX_RETENTION: kind=days,...)"
+    )
+    retention.add_argument(
+        "--dry-run", action="store_true", help="show what would go, change nothing"
+    )
     export = sub.add_parser("export-schema", help="print the GraphQL SDL")
     export.add_argument("--output", "-o", default="-", help="file to write (default stdout)")
     return p
@@ -394,6 +423,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         asyncio.run(_set_role(settings, args))
     elif args.command == "refresh-screener":
         asyncio.run(_refresh_screener(settings))
+    elif args.command == "retention":
+        raise SystemExit(asyncio.run(_retention(settings, args)))
     elif args.command == "export-schema":
         _export_schema(args)
     elif args.command == "persisted":

@@ -32,8 +32,9 @@ class Settings:
     PSX_DEMO_SEED, PSX_AUTO_SEED, PSX_MAX_CANDLES, PSX_DB_POOL_SIZE, PSX_FEED (simulator,
     replay, psx-dps or none; `serve` runs it in-process), PSX_FEED_SPEED, PSX_FEED_RATE (simulated
     trades per second), PSX_REPLAY_FILE, PSX_DPS_URL, PSX_WS_INIT_TIMEOUT, PSX_WS_MAX_SUBSCRIPTIONS,
-    PSX_WS_STUCK_AFTER, PSX_WS_FAST_LANE (the WebSocket fast lane of shared
-    results, api/websockets.py; on by default), PSX_DRAIN_SECONDS, PSX_JWT_KEYS, PSX_JWT_SECRET,
+    PSX_WS_STUCK_AFTER, PSX_WS_FAST_LANE (the WebSocket fast lane of shared results,
+    api/websockets.py; on by default), PSX_RETENTION (`kind=days,...`, see domain/retention.py),
+    PSX_RETENTION_EVERY_HOURS (0: not scheduled), PSX_DRAIN_SECONDS, PSX_JWT_KEYS, PSX_JWT_SECRET,
     PSX_TOTP_KEY (see api/keys.py), PSX_SMTP_URL, PSX_SBP_POLICY_RATE (percent a year, the
     default risk-free rate of a portfolio's `risk`; 10.5).
 
@@ -67,6 +68,8 @@ class Settings:
     ws_max_subscriptions: int = 20
     ws_stuck_after: float = 10.0
     ws_fast_lane: bool = True
+    retention: str = ""
+    retention_every_hours: float = 0.0
     drain_seconds: float = 0.0
     replay_file: Path | None = None
     dps_url: str = "https://dps.psx.com.pk"
@@ -112,6 +115,8 @@ class Settings:
             ws_max_subscriptions=int(e.get("PSX_WS_MAX_SUBSCRIPTIONS", "20")),
             ws_stuck_after=float(e.get("PSX_WS_STUCK_AFTER", "10")),
             ws_fast_lane=_flag(e.get("PSX_WS_FAST_LANE"), True),
+            retention=e.get("PSX_RETENTION", ""),
+            retention_every_hours=float(e.get("PSX_RETENTION_EVERY_HOURS", "0")),
             drain_seconds=float(e.get("PSX_DRAIN_SECONDS", "0")),
             replay_file=Path(e["PSX_REPLAY_FILE"]) if e.get("PSX_REPLAY_FILE") else None,
             dps_url=e.get("PSX_DPS_URL", "https://dps.psx.com.pk"),
