@@ -33,10 +33,16 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
     Operation,
 )
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import SubscribeMessage
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
-from strawberry.subscriptions.protocols.graphql_ws.types import CompleteMessage, ErrorMessage
+from strawberry.subscriptions.protocols.graphql_ws.types import (
+    CompleteMessage,
+    ErrorMessage,
+    StartMessage,
+)
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 
+from api.ws_persisted import PersistedWebSocketMixin, error_payload
 from schema.execution import (
     FastLane,
     SharedStream,
@@ -253,8 +259,23 @@ class _FastLaneMixin:
                 box.relay = None
 
 
-class TransportWSHandler(_FastLaneMixin, BaseGraphQLTransportWSHandler[Any, Any]):
+class TransportWSHandler(
+    PersistedWebSocketMixin, _FastLaneMixin, BaseGraphQLTransportWSHandler[Any, Any]
+):
     """graphql-transport-ws, with shared results sent as encoded and the fast lane."""
+
+    async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        """Resolve a persisted document (APQ, documentId, the client's policy) first."""
+        if self.connection_acknowledged and message["id"] not in self.operations:
+            payload, error = await self.persisted_payload(message.get("payload"))
+            if error is not None:
+                await self.send_message(
+                    {"id": message["id"], "type": "error", "payload": [error_payload(error)]}
+                )
+                return
+            if payload is not None:
+                message = {**message, "payload": payload}  # type: ignore[typeddict-item]
+        await super().handle_subscribe(message)
 
     async def send_message(self, message: Any) -> None:
         """Send one protocol message."""
@@ -289,8 +310,21 @@ class TransportWSHandler(_FastLaneMixin, BaseGraphQLTransportWSHandler[Any, Any]
             result = await anext(result_source, None)
 
 
-class LegacyWSHandler(_FastLaneMixin, BaseGraphQLWSHandler[Any, Any]):
+class LegacyWSHandler(PersistedWebSocketMixin, _FastLaneMixin, BaseGraphQLWSHandler[Any, Any]):
     """The legacy graphql-ws (subscriptions-transport-ws) protocol, likewise."""
+
+    async def handle_start(self, message: StartMessage) -> None:
+        """Resolve a persisted document (APQ, documentId, the client's policy) first."""
+        if self.connection_acknowledged:
+            payload, error = await self.persisted_payload(message.get("payload"))
+            if error is not None:
+                await self.send_message(
+                    ErrorMessage(type="error", id=message["id"], payload=error_payload(error))
+                )
+                return
+            if payload is not None:
+                message = {**message, "payload": payload}  # type: ignore[typeddict-item]
+        await super().handle_start(message)
 
     async def send_message(self, message: Any) -> None:
         """Send one protocol message."""
