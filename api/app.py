@@ -22,6 +22,7 @@ from api.keys import keyset_from_settings, totp_key_from_settings
 from api.live import start_live
 from api.metrics import render_metrics
 from api.persisted import documents_from_settings
+from api.ratelimit import make_rate_limiter, parse_tiers
 from api.response_cache import ResponseCache
 from api.retention import RetentionSchedule
 from api.settings import Settings
@@ -160,7 +161,17 @@ def create_app(
     """The ASGI application. Pass `services` to reuse pools opened elsewhere (tests)."""
     settings = settings or Settings.from_env()
     options = options or StartOptions(seed_if_empty=settings.auto_seed, feed=settings.feed)
-    schema = build_schema(production=settings.production, introspection=settings.introspection)
+    limiter = (
+        make_rate_limiter(settings.redis_url, parse_tiers(settings.rate_limit_tiers))
+        if settings.rate_limited
+        else None
+    )
+    schema = build_schema(
+        production=settings.production,
+        introspection=settings.introspection,
+        max_cost=settings.max_query_cost,
+        budget=limiter,
+    )
     if settings.batch_max > 0:
         schema.config.batching_config = {"max_operations": settings.batch_max}
     graphql = GraphQLApp(schema, graphiql=settings.graphiql, settings=settings)
@@ -208,6 +219,8 @@ def create_app(
                 # The backtest worker process ends with the app, not only at interpreter exit.
                 await asyncio.to_thread(backtests.shutdown_pool)
             await documents.store.close()
+            if limiter is not None:
+                await limiter.close()
 
     app = Starlette(
         routes=[
@@ -221,6 +234,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.persisted = documents
+    app.state.rate_limiter = limiter  # its `stats` (throttled operations by tier) for /metrics
     if services is not None:
         app.state.services = services
     return app

@@ -46,6 +46,13 @@ class Settings:
     directories, separated by `:`), PSX_PERSISTED_DEFAULT (the policy of clients not listed:
     allow_any, allow_apq or trusted_only) and PSX_PERSISTED_POLICIES (per client, by the
     `apollographql-client-name` header: `psx-mobile=trusted_only,psx-web=allow_apq`).
+
+    Cost and time limits (api/ratelimit.py, schema/cost.py): PSX_MAX_QUERY_COST (an
+    operation's estimated cost at most; 1000), PSX_RATE_LIMIT (on/off; on, but off under
+    PSX_ENV=test unless set), PSX_RATE_LIMIT_TIERS (bucket per role, `maximum:points a second`:
+    `USER=1000:16.7,PREMIUM=5000:83`; defaults from the entitlements' budget a minute),
+    PSX_EXECUTION_TIMEOUT (seconds an operation may run; 10) and PSX_STATEMENT_TIMEOUT
+    (PostgreSQL statement_timeout in milliseconds; 15000, 0 for none).
     """
 
     database_url: str | None = None
@@ -87,6 +94,11 @@ class Settings:
     persisted_default: str = "allow_any"
     persisted_policies: str = ""
     sbp_policy_rate: float = 10.5
+    max_query_cost: int = 1_000
+    rate_limit: bool | None = None  # None: on, except in the test environment
+    rate_limit_tiers: str = ""
+    execution_timeout: float = 10.0
+    statement_timeout: int = 15_000
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -136,7 +148,19 @@ class Settings:
             persisted_default=e.get("PSX_PERSISTED_DEFAULT", "allow_any"),
             persisted_policies=e.get("PSX_PERSISTED_POLICIES", ""),
             sbp_policy_rate=float(e.get("PSX_SBP_POLICY_RATE", "10.5")),
+            max_query_cost=int(e.get("PSX_MAX_QUERY_COST", "1000")),
+            rate_limit=_flag(e["PSX_RATE_LIMIT"], True) if e.get("PSX_RATE_LIMIT") else None,
+            rate_limit_tiers=e.get("PSX_RATE_LIMIT_TIERS", ""),
+            execution_timeout=float(e.get("PSX_EXECUTION_TIMEOUT", "10")),
+            statement_timeout=int(e.get("PSX_STATEMENT_TIMEOUT", "15000")),
         )
+
+    @property
+    def rate_limited(self) -> bool:
+        """Whether callers are rate-limited by cost (PSX_RATE_LIMIT)."""
+        if self.rate_limit is None:
+            return self.environment is not Environment.TEST
+        return self.rate_limit
 
     @property
     def production(self) -> bool:

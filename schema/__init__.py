@@ -19,6 +19,7 @@ from schema.alerts.operations import AlertMutations, AlertQueries, AlertSubscrip
 from schema.analytics.patterns import PatternQueries
 from schema.analytics.technical import AnalyticsQueries
 from schema.backtests.operations import BacktestMutations, BacktestQueries
+from schema.cost import MAX_QUERY_COST, Budget, check_weights, cost_extension
 from schema.errors import ErrorExtension, MaskedErrorExtension
 from schema.execution import SharedEventExecutor
 from schema.fundamentals.queries import FundamentalQueries
@@ -65,10 +66,20 @@ class Subscription(MarketSubscriptions, AlertSubscriptions):
     pass
 
 
-def build_schema(*, production: bool = False, introspection: bool = True) -> strawberry.Schema:
-    """The schema with the extensions for an environment."""
+def build_schema(
+    *,
+    production: bool = False,
+    introspection: bool = True,
+    max_cost: int = MAX_QUERY_COST,
+    budget: Budget | None = None,
+) -> strawberry.Schema:
+    """The schema with the extensions for an environment.
+
+    `max_cost` bounds an operation's estimated cost; `budget` (api/ratelimit.py) rate-limits
+    callers by cost (schema/cost.py).
+    """
     extra: list[type[SchemaExtension]] = [] if introspection else [DisableIntrospection]
-    return strawberry.Schema(
+    built = strawberry.Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -81,8 +92,11 @@ def build_schema(*, production: bool = False, introspection: bool = True) -> str
             lambda: ParserCache(maxsize=512),
             lambda: ValidationCache(maxsize=512),
             *extra,
+            cost_extension(max_cost, budget),
         ],
     )
+    check_weights(built._schema)
+    return built
 
 
 schema = build_schema()

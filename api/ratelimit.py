@@ -1,0 +1,246 @@
+"""Cost-based rate limiting: a token bucket per caller and role tier, Shopify style.
+
+Each operation's estimated cost (schema/cost.py) is taken from the caller's bucket before it
+runs and the unused part (estimate minus actual cost) given back after it. A bucket holds at
+most the tier's `maximum` points and refills at `restore_rate` points a second; callers are
+keyed by user id when signed in and by client IP when anonymous (the USER tier). A request
+the bucket cannot pay for gets a THROTTLED error, HTTP 429 with `Retry-After` (for both media
+types: nothing ran and no data exists, and 429 is what proxies and SDKs back off on), and
+nothing runs.
+
+Buckets live in Redis (one hash per caller, updated by one Lua script loaded once and run by
+EVALSHA, reloaded on NOSCRIPT, with the server's clock) or, without REDIS_URL, in process with
+the same arithmetic. A Redis failure lets the request through (counted in `stats.errors`).
+
+Every answer carries the IETF draft headers (draft-ietf-httpapi-ratelimit-headers):
+`RateLimit-Policy: "<tier>";q=<maximum>;w=<seconds to refill>` and
+`RateLimit: "<tier>";r=<points left>;t=<seconds until full>`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from redis.asyncio import Redis
+from redis.exceptions import NoScriptError, RedisError
+
+from domain.accounts.roles import ENTITLEMENTS, Role
+from schema.cost import Throttle
+
+log = logging.getLogger(__name__)
+
+# KEYS[1]: the bucket. ARGV: maximum, restore rate (points/s), cost (negative: a refund).
+# Returns {granted (0/1), points left (a string: Lua numbers reply as integers)}.
+BUCKET_SCRIPT = """
+local maximum = tonumber(ARGV[1])
+local rate = tonumber(ARGV[2])
+local cost = tonumber(ARGV[3])
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
+local state = redis.call('HMGET', KEYS[1], 'points', 'ts')
+local points = tonumber(state[1])
+local ts = tonumber(state[2])
+if points == nil then
+  points = maximum
+  ts = now
+end
+points = math.min(maximum, points + math.max(0, now - ts) * rate)
+local granted = 0
+if cost <= points then
+  points = math.min(maximum, points - cost)
+  granted = 1
+end
+redis.call('HSET', KEYS[1], 'points', tostring(points), 'ts', tostring(now))
+redis.call('PEXPIRE', KEYS[1], math.ceil(maximum / rate * 1000) + 1000)
+return {granted, tostring(points)}
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Tier:
+    """A tier's bucket: at most `maximum` points, refilled at `restore_rate` a second."""
+
+    name: str
+    maximum: int
+    restore_rate: float
+
+
+def default_tiers() -> dict[Role, Tier]:
+    """Each role's bucket from its entitlements: the budget a minute, refilled over a minute."""
+    return {
+        role: Tier(role.value, e.rate_budget_per_minute, e.rate_budget_per_minute / 60)
+        for role, e in ENTITLEMENTS.items()
+    }
+
+
+def parse_tiers(spec: str) -> dict[Role, Tier]:
+    """The default tiers with overrides `USER=1000:16.7,PREMIUM=5000:83` (maximum:rate)."""
+    tiers = default_tiers()
+    for item in spec.split(","):
+        if not item.strip():
+            continue
+        name, _, value = item.partition("=")
+        maximum, _, rate = value.partition(":")
+        role = Role(name.strip().upper())
+        tiers[role] = Tier(role.value, int(maximum), float(rate) if rate else int(maximum) / 60)
+    return tiers
+
+
+class Buckets(Protocol):
+    """Where buckets are kept."""
+
+    async def take(self, key: str, tier: Tier, cost: int) -> tuple[bool, float]:
+        """Take `cost` points (a negative cost gives them back): granted, and points left."""
+
+    async def close(self) -> None:
+        """Release connections."""
+
+
+class MemoryBuckets:
+    """Buckets of one process: the Lua script's arithmetic on a dict (one event loop)."""
+
+    def __init__(self, clock: Any = time.monotonic) -> None:
+        self._state: dict[str, tuple[float, float]] = {}
+        self._clock = clock
+
+    async def take(self, key: str, tier: Tier, cost: int) -> tuple[bool, float]:
+        """As the Lua script; no await between read and write, so it is atomic."""
+        now = self._clock()
+        points, ts = self._state.get(key, (float(tier.maximum), now))
+        points = min(tier.maximum, points + max(0.0, now - ts) * tier.restore_rate)
+        granted = cost <= points
+        if granted:
+            points = min(float(tier.maximum), points - cost)
+        self._state[key] = (points, now)
+        if len(self._state) > 100_000:  # forget the fullest (idle) buckets first
+            for stale in [k for k, (p, _) in self._state.items() if p >= tier.maximum][:50_000]:
+                del self._state[stale]
+        return granted, points
+
+    async def close(self) -> None:
+        """Nothing to release."""
+
+
+class RedisBuckets:
+    """Buckets in Redis, each change one EVALSHA of BUCKET_SCRIPT."""
+
+    def __init__(self, redis: Redis, prefix: str = "ratelimit:") -> None:
+        self.redis = redis
+        self.prefix = prefix
+        self._sha: str | None = None
+
+    async def _load(self) -> str:
+        sha: str = await self.redis.script_load(BUCKET_SCRIPT)
+        self._sha = sha
+        return sha
+
+    async def take(self, key: str, tier: Tier, cost: int) -> tuple[bool, float]:
+        """One round trip: EVALSHA, or SCRIPT LOAD and EVALSHA again after a NOSCRIPT."""
+        sha = self._sha or await self._load()
+        args = (tier.maximum, tier.restore_rate, cost)
+        try:
+            reply = await self.redis.evalsha(sha, 1, self.prefix + key, *args)
+        except NoScriptError:  # the server restarted or SCRIPT FLUSH ran
+            sha = await self._load()
+            reply = await self.redis.evalsha(sha, 1, self.prefix + key, *args)
+        granted, points = reply
+        return bool(int(granted)), float(points)
+
+    async def close(self) -> None:
+        """Close the connection pool."""
+        await self.redis.aclose()
+
+
+@dataclass(slots=True)
+class LimiterStats:
+    """Counters for /metrics: throttled operations by tier, and store failures."""
+
+    rejections: dict[str, int] = field(default_factory=dict)
+    errors: int = 0
+
+    @property
+    def rejected(self) -> int:
+        """All throttled operations."""
+        return sum(self.rejections.values())
+
+
+class RateLimiter:
+    """The cost budget of callers (schema/cost.py's `Budget`), with the HTTP headers."""
+
+    def __init__(self, buckets: Buckets, tiers: Mapping[Role, Tier] | None = None) -> None:
+        self.buckets = buckets
+        self.tiers = dict(tiers or default_tiers())
+        self.stats = LimiterStats()
+
+    def caller(self, context: Any) -> tuple[str, Tier]:
+        """The bucket key and tier of a request: the user, or the IP when anonymous."""
+        user = getattr(context, "user", None)
+        if user is not None:
+            return f"user:{user.user_id}", self.tiers[user.role]
+        client = getattr(context, "client", None)
+        return f"ip:{getattr(client, 'ip', None) or 'unknown'}", self.tiers[Role.USER]
+
+    async def reserve(self, context: Any, cost: int) -> Throttle:
+        """Take the estimate from the caller's bucket; 429 and Retry-After when it cannot pay."""
+        key, tier = self.caller(context)
+        try:
+            granted, points = await self.buckets.take(key, tier, cost)
+        except RedisError:
+            log.warning("rate-limit store unavailable: letting the operation through")
+            self.stats.errors += 1
+            return Throttle(True, tier.maximum, float(tier.maximum), tier.restore_rate, tier.name)
+        throttle = Throttle(granted, tier.maximum, points, tier.restore_rate, tier.name)
+        headers = _headers_of(context)
+        if not granted:
+            self.stats.rejections[tier.name] = self.stats.rejections.get(tier.name, 0) + 1
+            response = getattr(context, "response", None)
+            if headers is not None:
+                response.status_code = 429  # type: ignore[union-attr]
+                headers["retry-after"] = str(throttle.retry_after(cost))
+        _rate_headers(headers, throttle)
+        return throttle
+
+    async def refund(self, context: Any, points: int) -> Throttle | None:
+        """Give back what the operation did not use."""
+        key, tier = self.caller(context)
+        try:
+            _, left = await self.buckets.take(key, tier, -points)
+        except RedisError:
+            self.stats.errors += 1
+            return None
+        throttle = Throttle(True, tier.maximum, left, tier.restore_rate, tier.name)
+        _rate_headers(_headers_of(context), throttle)
+        return throttle
+
+    async def close(self) -> None:
+        """Release the store."""
+        await self.buckets.close()
+
+
+def _headers_of(context: Any) -> Any:
+    """The mutable headers of an HTTP request's response (None on a WebSocket)."""
+    response = getattr(context, "response", None)
+    return getattr(response, "headers", None) if hasattr(response, "status_code") else None
+
+
+def _rate_headers(headers: Any, throttle: Throttle) -> None:
+    if headers is None:
+        return
+    window = math.ceil(throttle.maximum / throttle.restore_rate)
+    until_full = math.ceil((throttle.maximum - throttle.available) / throttle.restore_rate)
+    headers["ratelimit-policy"] = f'"{throttle.policy}";q={throttle.maximum};w={window}'
+    headers["ratelimit"] = f'"{throttle.policy}";r={int(throttle.available)};t={until_full}'
+
+
+def make_rate_limiter(
+    redis_url: str | None, tiers: Mapping[Role, Tier] | None = None
+) -> RateLimiter:
+    """Redis buckets when REDIS_URL is set, in-process ones otherwise."""
+    if redis_url:
+        return RateLimiter(RedisBuckets(Redis.from_url(redis_url)), tiers)
+    return RateLimiter(MemoryBuckets(), tiers)
