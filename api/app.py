@@ -14,9 +14,10 @@ from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import Mount, Route, WebSocketRoute
 
 from api.edge import Edge
+from api.graphiql import ASSETS_PATH, assets_app
 from api.graphql import GraphQLApp
 from api.keys import keyset_from_settings, totp_key_from_settings
 from api.live import start_live
@@ -230,6 +231,7 @@ def create_app(
             Route("/metrics", metrics),
             Route("/graphql", edge, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
+            *([Mount(ASSETS_PATH, assets_app())] if settings.graphiql else []),
         ],
         lifespan=lifespan,
     )

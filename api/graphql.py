@@ -20,6 +20,7 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from api.edge import MEDIA_KEY
 from api.edge_responses import GRAPHQL_RESPONSE_JSON, OUTCOME_HEADER
+from api.graphiql import graphiql_response
 from api.settings import Settings
 from api.websockets import LegacyWSHandler, TextWebSocketAdapter, TransportWSHandler
 from domain.accounts.users import Client
@@ -113,6 +114,10 @@ class GraphQLApp(GraphQL[Context, None]):
         if params.get("extensions") or params.get("documentId"):
             return False
         return super().should_render_graphql_ide(request)
+
+    async def render_graphql_ide(self, request: Request) -> Response:  # noqa: ARG002
+        """Our GraphiQL page: self-hosted assets and a strict CSP (api/graphiql.py)."""
+        return graphiql_response()
 
     async def process_result(
         self, request: Request, result: ExecutionResult

@@ -36,7 +36,8 @@ class Settings:
     api/websockets.py; on by default), PSX_RETENTION (`kind=days,...`, see domain/retention.py),
     PSX_RETENTION_EVERY_HOURS (0: not scheduled), PSX_DRAIN_SECONDS, PSX_JWT_KEYS, PSX_JWT_SECRET,
     PSX_TOTP_KEY (see api/keys.py), PSX_SMTP_URL, PSX_SBP_POLICY_RATE (percent a year, the
-    default risk-free rate of a portfolio's `risk`; 10.5).
+    default risk-free rate of a portfolio's `risk`; 10.5), PSX_SSL_CERTFILE and PSX_SSL_KEYFILE
+    (PEM files: `serve` speaks HTTPS and WSS itself, for direct serving without a TLS proxy).
 
     The HTTP edge (api/edge.py, api/persisted.py): PSX_MAX_BODY_BYTES (POST body limit, 413
     above it; default 1 MiB), PSX_BATCH_MAX (operations per batched POST; 0, the default, turns
@@ -94,6 +95,8 @@ class Settings:
     persisted_default: str = "allow_any"
     persisted_policies: str = ""
     sbp_policy_rate: float = 10.5
+    ssl_certfile: Path | None = None
+    ssl_keyfile: Path | None = None
     max_query_cost: int = 1_000
     rate_limit: bool | None = None  # None: on, except in the test environment
     rate_limit_tiers: str = ""
@@ -148,6 +151,8 @@ class Settings:
             persisted_default=e.get("PSX_PERSISTED_DEFAULT", "allow_any"),
             persisted_policies=e.get("PSX_PERSISTED_POLICIES", ""),
             sbp_policy_rate=float(e.get("PSX_SBP_POLICY_RATE", "10.5")),
+            ssl_certfile=Path(e["PSX_SSL_CERTFILE"]) if e.get("PSX_SSL_CERTFILE") else None,
+            ssl_keyfile=Path(e["PSX_SSL_KEYFILE"]) if e.get("PSX_SSL_KEYFILE") else None,
             max_query_cost=int(e.get("PSX_MAX_QUERY_COST", "1000")),
             rate_limit=_flag(e["PSX_RATE_LIMIT"], True) if e.get("PSX_RATE_LIMIT") else None,
             rate_limit_tiers=e.get("PSX_RATE_LIMIT_TIERS", ""),

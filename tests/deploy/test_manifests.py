@@ -122,7 +122,7 @@ def test_alerts_cover_errors_latency_feed_lag_redis_and_throttling() -> None:
         "psx_graphql_operation_duration_seconds_bucket",
         "psx_feed_lag_seconds",
         "redis_up",
-        "psx_ratelimit_rejections_total",
+        "psx_rate_limit_rejections_total",
     ):
         assert name in exprs
     assert all(rule["annotations"]["summary"] for rule in alert_rules())
@@ -135,11 +135,11 @@ def test_dashboard_queries_name_our_metrics() -> None:
     assert {
         "psx_http_requests_total",
         "psx_graphql_operations_total",
-        "psx_ws_connections",
+        "psx_websocket_connections",
         "psx_hub_subscribers",
         "psx_ingest_ticks_total",
         "psx_feed_lag_seconds",
-        "psx_db_pool_in_use",
+        "psx_db_pool_connections",
     } <= names
     ids = [panel["id"] for panel in dashboard["panels"]]
     assert len(ids) == len(set(ids))
