@@ -14,10 +14,9 @@ from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse
-from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.routing import Route, WebSocketRoute
 
 from api.edge import Edge
-from api.graphiql import ASSETS_PATH, assets_app
 from api.graphql import GraphQLApp
 from api.keys import keyset_from_settings, totp_key_from_settings
 from api.live import start_live
@@ -73,7 +72,12 @@ def last_closed_day(now: datetime) -> date:
 async def build_services(settings: Settings, options: StartOptions) -> Services:
     """Open pools, migrate, seed when empty, and fill the quote store."""
     url = database_url(settings)
-    database = make_database(url, settings.database_read_url, pool_size=settings.db_pool_size)
+    database = make_database(
+        url,
+        settings.database_read_url,
+        pool_size=settings.db_pool_size,
+        statement_timeout=settings.statement_timeout,
+    )
     if options.migrate:
         await migrate(database.primary)
     if options.seed_if_empty and not await has_market_data(database.primary):
@@ -172,6 +176,7 @@ def create_app(
         introspection=settings.introspection,
         max_cost=settings.max_query_cost,
         budget=limiter,
+        timeout=settings.execution_timeout,
     )
     if settings.batch_max > 0:
         schema.config.batching_config = {"max_operations": settings.batch_max}
@@ -231,7 +236,6 @@ def create_app(
             Route("/metrics", metrics),
             Route("/graphql", edge, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
-            *([Mount(ASSETS_PATH, assets_app())] if settings.graphiql else []),
         ],
         lifespan=lifespan,
     )

@@ -15,8 +15,11 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
-    """An engine with a bounded pool and server-side timeouts for stray statements."""
+def make_engine(url: str, *, pool_size: int = 10, statement_timeout: int = 15_000) -> AsyncEngine:
+    """An engine with a bounded pool and server-side timeouts for stray statements.
+
+    `statement_timeout` is PostgreSQL's, in milliseconds (0: none; PSX_STATEMENT_TIMEOUT).
+    """
     return create_async_engine(
         normalise_url(url),
         pool_size=pool_size,
@@ -25,7 +28,7 @@ def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         connect_args={
             "server_settings": {
                 "application_name": "psx-analytics",
-                "statement_timeout": "15000",
+                "statement_timeout": str(statement_timeout),
                 "TimeZone": "UTC",
             }
         },
@@ -51,8 +54,14 @@ class Database:
             await self.read.dispose()
 
 
-def make_database(url: str, read_url: str | None = None, *, pool_size: int = 10) -> Database:
+def make_database(
+    url: str, read_url: str | None = None, *, pool_size: int = 10, statement_timeout: int = 15_000
+) -> Database:
     """Engines for the primary and the optional read replica."""
-    primary = make_engine(url, pool_size=pool_size)
-    read = make_engine(read_url, pool_size=pool_size) if read_url else primary
+    primary = make_engine(url, pool_size=pool_size, statement_timeout=statement_timeout)
+    read = (
+        make_engine(read_url, pool_size=pool_size, statement_timeout=statement_timeout)
+        if read_url
+        else primary
+    )
     return Database(primary=primary, read=read)

@@ -26,10 +26,12 @@ from schema.fundamentals.queries import FundamentalQueries
 from schema.limits import LIMIT_EXTENSIONS
 from schema.markets.queries import MarketQueries
 from schema.markets.subscriptions import MarketSubscriptions
+from schema.observability import OperationObserver, observability_extension
 from schema.portfolios.mutations import PortfolioMutations
 from schema.portfolios.queries import PortfolioQueries
 from schema.scalars import SCALARS
 from schema.screening.operations import ScreeningMutations, ScreeningQueries
+from schema.timeouts import DEFAULT_TIMEOUT, execution_timeout
 
 
 @strawberry.type(description="Read the market and your account.")
@@ -72,11 +74,16 @@ def build_schema(
     introspection: bool = True,
     max_cost: int = MAX_QUERY_COST,
     budget: Budget | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    observer: OperationObserver | None = None,
+    resolver_sample_rate: float = 0.0,
 ) -> strawberry.Schema:
     """The schema with the extensions for an environment.
 
     `max_cost` bounds an operation's estimated cost; `budget` (api/ratelimit.py) rate-limits
-    callers by cost (schema/cost.py).
+    callers by cost (schema/cost.py); `timeout` bounds execution in seconds (schema/timeouts.py);
+    `observer` receives every operation's report, `resolver_sample_rate` of them with resolver
+    timings (schema/observability.py).
     """
     extra: list[type[SchemaExtension]] = [] if introspection else [DisableIntrospection]
     built = strawberry.Schema(
@@ -86,6 +93,8 @@ def build_schema(
         execution_context_class=SharedEventExecutor,
         config=StrawberryConfig(disable_field_suggestions=production, scalar_map=SCALARS),
         extensions=[
+            # First, so it sees the errors as the others leave them (exits run in reverse).
+            observability_extension(observer, sample_rate=resolver_sample_rate),
             MaskedErrorExtension if production else ErrorExtension,
             *LIMIT_EXTENSIONS,
             # Factories: the caches themselves live at module level, shared by requests.
@@ -93,6 +102,7 @@ def build_schema(
             lambda: ValidationCache(maxsize=512),
             *extra,
             cost_extension(max_cost, budget),
+            execution_timeout(timeout),
         ],
     )
     check_weights(built._schema)

@@ -50,6 +50,7 @@ from graphql import (
 from graphql.execution.values import VariableValues, get_variable_values
 from graphql.type.definition import GraphQLInterfaceType, GraphQLUnionType
 from strawberry.extensions import SchemaExtension
+from strawberry.types.graphql import OperationType as StrawberryOperationType
 
 from domain.pagination import DEFAULT_PAGE, MAX_PAGE
 
@@ -450,13 +451,17 @@ class CostExtension(SchemaExtension):
             )
             yield
             return
-        try:
+        if ec.operation_type is StrawberryOperationType.SUBSCRIPTION:
+            # A subscription pays its estimate to start: what it streams is not refunded.
             yield
-        finally:
-            cost.actual = self._actual(ec)
-            unused = cost.requested - (cost.actual or 0)
-            if unused > 0:
-                cost.throttle = await budget.refund(context, unused) or throttle
+            cost.actual = cost.requested
+            return
+        # An operation that fails (a timeout) keeps its estimate charged.
+        yield
+        cost.actual = self._actual(ec)
+        unused = cost.requested - cost.actual
+        if unused > 0:
+            cost.throttle = await budget.refund(context, unused) or throttle
 
     def _actual(self, ec: Any) -> int:
         result = ec.result

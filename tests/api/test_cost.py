@@ -10,9 +10,11 @@ import httpx
 import pytest
 from graphql import parse
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from api.app import create_app
 from api.settings import Environment, Settings
+from db.engine import make_engine
 from domain.accounts.users import normalise_email
 from resolvers.context import Services, ephemeral_security
 from schema import schema
@@ -154,3 +156,32 @@ async def test_under_the_maximum_it_runs(small_max: httpx.AsyncClient) -> None:
     response = await small_max.post("/graphql", json={"query": INSTRUMENTS, "variables": {"n": 5}})
     assert response.status_code == 200
     assert len(response.json()["data"]["instruments"]["edges"]) == 5
+
+
+async def test_an_operation_over_the_execution_timeout_is_stopped(services: Services) -> None:
+    # A timeout no database round trip can meet: the chart's read of bars never finishes.
+    settings = Settings(environment=Environment.TEST, execution_timeout=1e-9)
+    app = create_app(settings, services=replace(services, security=ephemeral_security()))
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://test"
+    ) as http:
+        response = await http.post(
+            "/graphql",
+            json={"query": '{ chart(symbol: "OGDC", interval: D1) { candles { close } } }'},
+        )
+    body = response.json()
+    assert body.get("data") is None
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == "TIMEOUT"
+    assert "was stopped" in error["message"]
+
+
+async def test_the_database_cancels_a_statement_over_its_timeout(services: Services) -> None:
+    url = services.database.primary.url.render_as_string(hide_password=False)
+    engine = make_engine(url, pool_size=1, statement_timeout=50)
+    try:
+        async with engine.connect() as conn:
+            with pytest.raises(DBAPIError, match="statement timeout"):
+                await conn.execute(text("SELECT pg_sleep(5)"))
+    finally:
+        await engine.dispose()

@@ -1,0 +1,227 @@
+"""Cost-based rate limiting: reserve the estimate, refund to the actual, throttle when empty."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+from redis.asyncio import Redis
+from sqlalchemy import text
+from starlette.responses import Response
+
+from api.app import create_app
+from api.ratelimit import MemoryBuckets, RateLimiter, RedisBuckets, Tier, default_tiers
+from api.settings import Environment, Settings
+from domain.accounts.roles import ENTITLEMENTS, Role
+from domain.accounts.users import Client, normalise_email
+from resolvers.context import Principal, Services, ephemeral_security
+from tests.api.conftest import PASSWORD, unique_email
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# 5 instruments: the connection 1, five edges and nodes 2 each
+FIVE = "{ instruments(first: 5) { edges { node { symbol } } } }"
+TEN = "{ instruments(first: 10) { edges { node { symbol } } } }"
+
+
+def _fresh(query: str) -> str:
+    """The query made unique, so the response cache (anonymous market data) never answers it:
+    a cached answer runs nothing and is not charged."""
+    return query[:-1] + f" n{uuid.uuid4().hex}: __typename }}"
+
+
+GRAPHQL_JSON = "application/graphql-response+json"
+
+Factory = Callable[..., httpx.AsyncClient]
+
+
+@pytest.fixture
+async def app_client(services: Services) -> AsyncIterator[Factory]:
+    """Clients of one rate-limited app (in-process buckets), each from an IP of its own."""
+    own = replace(services, security=ephemeral_security())
+    settings = Settings(
+        environment=Environment.TEST, rate_limit=True, rate_limit_tiers="USER=25:0.01"
+    )
+    app = create_app(settings, services=own)
+    clients: list[httpx.AsyncClient] = []
+
+    def make(ip: str = "10.0.0.1") -> httpx.AsyncClient:
+        transport = httpx.ASGITransport(app=app, client=(ip, 4000))
+        client = httpx.AsyncClient(transport=transport, base_url="http://test")
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        await client.aclose()
+
+
+async def test_a_response_carries_its_cost_and_the_bucket(app_client: Factory) -> None:
+    response = await app_client().post("/graphql", json={"query": _fresh(FIVE)})
+    body = response.json()
+    assert response.status_code == 200
+    assert len(body["data"]["instruments"]["edges"]) == 5
+    cost = body["extensions"]["cost"]
+    assert cost["requestedQueryCost"] == 11
+    assert cost["actualQueryCost"] == 11
+    status = cost["throttleStatus"]
+    assert status["maximumAvailable"] == 25.0
+    assert status["restoreRate"] == 0.01
+    assert 14.0 <= status["currentlyAvailable"] < 15.0
+    assert response.headers["ratelimit-policy"] == '"USER";q=25;w=2500'
+    assert response.headers["ratelimit"].startswith('"USER";r=14;t=')
+
+
+async def test_an_empty_bucket_throttles_and_nothing_runs(app_client: Factory) -> None:
+    client = app_client()
+    assert (await client.post("/graphql", json={"query": _fresh(FIVE)})).status_code == 200
+    for accept in (GRAPHQL_JSON, "application/json"):
+        response = await client.post(
+            "/graphql", json={"query": _fresh(TEN)}, headers={"accept": accept}
+        )
+        body = response.json()
+        assert response.status_code == 429, body
+        assert int(response.headers["retry-after"]) > 0
+        assert "ratelimit" in response.headers
+        assert body.get("data") is None
+        [error] = body["errors"]
+        assert error["extensions"]["code"] == "THROTTLED"
+        assert error["message"].startswith("Throttled")
+        assert body["extensions"]["cost"]["requestedQueryCost"] == 21
+        assert body["extensions"]["cost"]["actualQueryCost"] is None
+    # a cheaper operation still fits
+    assert (await client.post("/graphql", json={"query": _fresh(FIVE)})).status_code == 200
+
+
+async def test_a_throttled_mutation_changes_nothing(
+    app_client: Factory, services: Services
+) -> None:
+    email = unique_email()
+    register = """
+    mutation R($input: RegisterInput!) { register(input: $input) { errors { code } } }
+    """
+    variables = {"input": {"email": email, "password": PASSWORD, "displayName": "A"}}
+    response = await app_client().post("/graphql", json={"query": register, "variables": variables})
+    assert response.status_code == 429
+    assert response.json()["errors"][0]["extensions"]["code"] == "THROTTLED"
+    async with services.database.primary.connect() as conn:
+        found = await conn.scalar(
+            text("SELECT count(*) FROM users WHERE email_normalized = :e"),
+            {"e": normalise_email(email)},
+        )
+    assert found == 0
+
+
+async def test_the_unused_estimate_is_refunded(app_client: Factory) -> None:
+    client = app_client()
+    # asks for 10 (cost 21) but finds no instrument: costs the connection only
+    query = (
+        '{ instruments(first: 10, search: "no-such-company-zzz") { edges { node { symbol } } } }'
+    )
+    body = (await client.post("/graphql", json={"query": _fresh(query)})).json()
+    assert body["data"]["instruments"]["edges"] == []
+    assert body["extensions"]["cost"]["requestedQueryCost"] == 21
+    assert body["extensions"]["cost"]["actualQueryCost"] == 1
+    assert body["extensions"]["cost"]["throttleStatus"]["currentlyAvailable"] >= 24.0
+    # so the 21 points are there again
+    assert (await client.post("/graphql", json={"query": _fresh(TEN)})).status_code == 200
+
+
+async def test_anonymous_callers_are_limited_per_ip(app_client: Factory) -> None:
+    first, second = app_client("10.0.0.7"), app_client("10.0.0.8")
+    assert (await first.post("/graphql", json={"query": _fresh(TEN)})).status_code == 200
+    assert (await first.post("/graphql", json={"query": _fresh(TEN)})).status_code == 429
+    assert (await second.post("/graphql", json={"query": _fresh(TEN)})).status_code == 200
+
+
+async def test_a_signed_in_user_has_a_bucket_of_their_own(app_client: Factory) -> None:
+    client = app_client("10.0.0.9")
+    assert (await client.post("/graphql", json={"query": _fresh(TEN)})).status_code == 200
+    assert (await client.post("/graphql", json={"query": _fresh(TEN)})).status_code == 429
+    # registering costs more than the anonymous bucket holds: a fresh IP with a bigger one
+    other = app_client("10.0.0.10")
+    limiter: RateLimiter = other._transport.app.state.rate_limiter  # type: ignore[attr-defined]
+    limiter.tiers[Role.USER] = Tier("USER", 1_000, 0.01)
+    variables = {"input": {"email": unique_email(), "password": PASSWORD, "displayName": "A"}}
+    register = """
+    mutation R($input: RegisterInput!) { register(input: $input) { tokens { accessToken } } }
+    """
+    body = (await other.post("/graphql", json={"query": register, "variables": variables})).json()
+    token = body["data"]["register"]["tokens"]["accessToken"]
+    limiter.tiers[Role.USER] = Tier("USER", 25, 0.01)
+    # the same IP as the throttled anonymous caller, but signed in: the user's own bucket
+    response = await client.post(
+        "/graphql", json={"query": _fresh(TEN)}, headers={"authorization": f"Bearer {token}"}
+    )
+    assert response.status_code == 200
+    assert response.json()["extensions"]["cost"]["throttleStatus"]["maximumAvailable"] == 25.0
+
+
+@dataclass
+class _Ctx:
+    user: Principal | None = None
+    client: Client = field(default_factory=Client)
+    response: Any = field(default_factory=Response)
+
+
+def _principal(role: Role) -> Principal:
+    return Principal(uuid.uuid4(), role, "jti", datetime.now(UTC))
+
+
+async def test_higher_tiers_have_bigger_buckets() -> None:
+    limiter = RateLimiter(MemoryBuckets())
+    cost = ENTITLEMENTS[Role.USER].rate_budget_per_minute + 1
+    user, professional = _Ctx(_principal(Role.USER)), _Ctx(_principal(Role.PROFESSIONAL))
+    denied = await limiter.reserve(user, cost)
+    granted = await limiter.reserve(professional, cost)
+    assert not denied.allowed and granted.allowed
+    assert granted.maximum == ENTITLEMENTS[Role.PROFESSIONAL].rate_budget_per_minute
+    assert user.response.status_code == 429
+    assert limiter.stats.rejections == {"USER": 1}
+    assert (
+        default_tiers()[Role.INSTITUTIONAL].restore_rate > default_tiers()[Role.USER].restore_rate
+    )
+
+
+@pytest.fixture
+async def redis() -> AsyncIterator[Redis]:
+    client = Redis.from_url(REDIS_URL)
+    yield client
+    await client.aclose()
+
+
+async def test_redis_and_in_process_buckets_agree(redis: Redis) -> None:
+    tier = Tier("T", 50, 0.001)
+    memory, remote = MemoryBuckets(), RedisBuckets(redis, prefix=f"test-rl:{uuid.uuid4()}:")
+    steps = [20, 20, 20, -15, 20, 5, -100, 50, 1]
+    seen = []
+    for buckets in (memory, remote):
+        results = [await buckets.take("k", tier, cost) for cost in steps]
+        seen.append([(granted, round(points)) for granted, points in results])
+    assert seen[0] == seen[1]
+    assert [g for g, _ in seen[0]] == [True, True, False, True, True, True, True, True, False]
+
+
+async def test_concurrent_reservations_never_overdraw(redis: Redis) -> None:
+    buckets = RedisBuckets(redis, prefix=f"test-rl:{uuid.uuid4()}:")
+    tier = Tier("T", 100, 0.0001)
+    results = await asyncio.gather(*(buckets.take("k", tier, 7) for _ in range(90)))
+    assert sum(granted for granted, _ in results) == 14  # 14 x 7 = 98 of 100
+    assert min(points for _, points in results) >= 0
+    _, left = await buckets.take("k", tier, 0)
+    assert round(left) == 2
+
+
+async def test_a_flushed_script_is_loaded_again(redis: Redis) -> None:
+    buckets = RedisBuckets(redis, prefix=f"test-rl:{uuid.uuid4()}:")
+    tier = Tier("T", 10, 0.0001)
+    assert (await buckets.take("k", tier, 4))[0]
+    await redis.script_flush()
+    granted, left = await buckets.take("k", tier, 4)
+    assert granted and round(left) == 2
