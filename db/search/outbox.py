@@ -6,7 +6,10 @@ the same row), reads the articles as they are now, and bulk-writes them under th
 an article still in the table is indexed, one that is gone is deleted. Rows whose write settled
 are deleted in the same transaction; the others keep their place with `attempts` + 1 and
 `last_error`. A crash between the bulk write and the commit only repeats a write of the same
-document under the same id, so the index ends as if each article were written once.
+document under the same id, so the index ends as if each article were written once. Writes
+carry the row id as an external version (`external_gte`): a row is inserted by the transaction
+that changed the article, so whoever holds the higher id read the later state, and a slower
+worker holding an older row cannot overwrite it (OpenSearch answers 409, which settles).
 
 While OpenSearch is down the batch fails whole: every row of it counts an attempt and the worker
 waits before the next try, doubling the wait up to `max_backoff`. Rows are taken fewest
@@ -47,9 +50,15 @@ class OutboxSink(Protocol):
         ...
 
     async def write(
-        self, documents: Mapping[int, dict[str, Any]], deleted: Sequence[int]
+        self,
+        documents: Mapping[int, dict[str, Any]],
+        deleted: Sequence[int],
+        versions: Mapping[int, int],
     ) -> Mapping[int, str | None]:
         """Index `documents` and delete `deleted`; per article, None when settled, else why not.
+
+        `versions` (the article's latest outbox row id) go as external versions: of two
+        workers writing one article, the one that read it later wins whatever the order.
 
         Raises:
             SearchUnavailableError: when the cluster could not take the request at all.
@@ -90,11 +99,14 @@ async def drain_once(engine: AsyncEngine, sink: OutboxSink, *, batch: int = 200)
         ).all()
         if not rows:
             return DrainResult()
-        article_ids = sorted({int(r.article_id) for r in rows})
+        versions: dict[int, int] = {}
+        for r in rows:
+            versions[int(r.article_id)] = max(int(r.id), versions.get(int(r.article_id), 0))
+        article_ids = sorted(versions)
         documents = await sink.documents(conn, article_ids)
         deleted = [a for a in article_ids if a not in documents]
         try:
-            outcome = await sink.write(documents, deleted)
+            outcome = await sink.write(documents, deleted, versions)
         except SearchUnavailableError as exc:
             await _failed(conn, [int(r.id) for r in rows], str(exc))
             log.warning("search outbox: %d rows wait, OpenSearch unavailable (%s)", len(rows), exc)
