@@ -19,6 +19,7 @@ Every answer carries the IETF draft headers (draft-ietf-httpapi-ratelimit-header
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import time
@@ -92,7 +93,9 @@ def parse_tiers(spec: str) -> dict[Role, Tier]:
 
 
 class Buckets(Protocol):
-    """Where buckets are kept."""
+    """Where buckets are kept; `remote` ones cost a round trip per change."""
+
+    remote: bool
 
     async def take(self, key: str, tier: Tier, cost: int) -> tuple[bool, float]:
         """Take `cost` points (a negative cost gives them back): granted, and points left."""
@@ -103,6 +106,8 @@ class Buckets(Protocol):
 
 class MemoryBuckets:
     """Buckets of one process: the Lua script's arithmetic on a dict (one event loop)."""
+
+    remote = False
 
     def __init__(self, clock: Any = time.monotonic) -> None:
         self._state: dict[str, tuple[float, float]] = {}
@@ -128,6 +133,8 @@ class MemoryBuckets:
 
 class RedisBuckets:
     """Buckets in Redis, each change one EVALSHA of BUCKET_SCRIPT."""
+
+    remote = True
 
     def __init__(self, redis: Redis, prefix: str = "ratelimit:") -> None:
         self.redis = redis
@@ -176,6 +183,7 @@ class RateLimiter:
         self.buckets = buckets
         self.tiers = dict(tiers or default_tiers())
         self.stats = LimiterStats()
+        self._pending: set[asyncio.Task[None]] = set()
 
     def caller(self, context: Any) -> tuple[str, Tier]:
         """The bucket key and tier of a request: the user, or the IP when anonymous."""
@@ -205,20 +213,46 @@ class RateLimiter:
         _rate_headers(headers, throttle)
         return throttle
 
-    async def refund(self, context: Any, points: int) -> Throttle | None:
-        """Give back what the operation did not use."""
+    async def refund(
+        self, context: Any, points: int, after: Throttle | None = None
+    ) -> Throttle | None:
+        """Give back what the operation did not use.
+
+        Given the bucket as the reservation left it (`after`), a refund to Redis is sent in
+        the background (off the response's path: one Redis round trip instead of two) and the
+        state reported is that plus the points; a caller's next reservation can reach Redis
+        before it, which only errs on the strict side.
+        """
         key, tier = self.caller(context)
-        try:
-            _, left = await self.buckets.take(key, tier, -points)
-        except RedisError:
-            self.stats.errors += 1
-            return None
+        if after is not None and self.buckets.remote:
+            task = asyncio.create_task(self._give_back(key, tier, points))
+            self._pending.add(task)
+            task.add_done_callback(self._pending.discard)
+            left = min(float(tier.maximum), after.available + points)
+        else:
+            try:
+                _, left = await self.buckets.take(key, tier, -points)
+            except RedisError:
+                self.stats.errors += 1
+                return None
         throttle = Throttle(True, tier.maximum, left, tier.restore_rate, tier.name)
         _rate_headers(_headers_of(context), throttle)
         return throttle
 
+    async def _give_back(self, key: str, tier: Tier, points: int) -> None:
+        try:
+            await self.buckets.take(key, tier, -points)
+        except RedisError:
+            self.stats.errors += 1
+
+    async def drain(self) -> None:
+        """Wait for refunds still on their way."""
+        while self._pending:
+            await asyncio.gather(*self._pending, return_exceptions=True)
+
     async def close(self) -> None:
-        """Release the store."""
+        """Release the store (after the refunds on their way)."""
+        await self.drain()
         await self.buckets.close()
 
 

@@ -153,8 +153,11 @@ class Budget(Protocol):
     async def reserve(self, context: Any, cost: int) -> Throttle:
         """Take `cost` points from the caller's bucket, or none if it has fewer."""
 
-    async def refund(self, context: Any, points: int) -> Throttle | None:
-        """Give `points` back (the estimate minus the actual cost)."""
+    async def refund(
+        self, context: Any, points: int, after: Throttle | None = None
+    ) -> Throttle | None:
+        """Give `points` back (the estimate minus the actual cost); `after` is the bucket as
+        the reservation left it."""
 
 
 def _variables(
@@ -461,7 +464,7 @@ class CostExtension(SchemaExtension):
         cost.actual = self._actual(ec)
         unused = cost.requested - cost.actual
         if unused > 0:
-            cost.throttle = await budget.refund(context, unused) or throttle
+            cost.throttle = await budget.refund(context, unused, throttle) or throttle
 
     def _actual(self, ec: Any) -> int:
         result = ec.result

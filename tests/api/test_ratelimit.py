@@ -225,3 +225,16 @@ async def test_a_flushed_script_is_loaded_again(redis: Redis) -> None:
     await redis.script_flush()
     granted, left = await buckets.take("k", tier, 4)
     assert granted and round(left) == 2
+
+
+async def test_a_refund_to_redis_reaches_the_bucket(redis: Redis) -> None:
+    tier = Tier("USER", 100, 0.0001)
+    limiter = RateLimiter(RedisBuckets(redis, prefix=f"test-rl:{uuid.uuid4()}:"), {Role.USER: tier})
+    context = _Ctx()
+    reserved = await limiter.reserve(context, 40)
+    reported = await limiter.refund(context, 30, reserved)
+    await limiter.drain()
+    assert reported is not None and round(reported.available) == 90
+    _, left = await limiter.buckets.take("ip:unknown", tier, 0)
+    assert round(left) == 90
+    assert context.response.headers["ratelimit"].startswith('"USER";r=90;')
