@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import strawberry
 from strawberry.extensions import (
-    DisableIntrospection,
     ParserCache,
     SchemaExtension,
     ValidationCache,
@@ -23,6 +22,7 @@ from schema.cost import MAX_QUERY_COST, Budget, check_weights, cost_extension
 from schema.errors import ErrorExtension, MaskedErrorExtension
 from schema.execution import SharedEventExecutor
 from schema.fundamentals.queries import FundamentalQueries
+from schema.introspection import IntrospectionByRole
 from schema.limits import LIMIT_EXTENSIONS
 from schema.markets.queries import MarketQueries
 from schema.markets.subscriptions import MarketSubscriptions
@@ -85,7 +85,8 @@ def build_schema(
     `observer` receives every operation's report, `resolver_sample_rate` of them with resolver
     timings (schema/observability.py).
     """
-    extra: list[type[SchemaExtension]] = [] if introspection else [DisableIntrospection]
+    # Off: only the partner tiers and admins introspect (schema/introspection.py).
+    extra: list[type[SchemaExtension]] = [] if introspection else [IntrospectionByRole]
     built = strawberry.Schema(
         query=Query,
         mutation=Mutation,
