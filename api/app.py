@@ -10,17 +10,21 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import text
+from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse
-from starlette.routing import Route, WebSocketRoute
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Mount, Route, WebSocketRoute
 
 from api.edge import Edge
+from api.graphiql import ASSETS_PATH, assets_app
 from api.graphql import GraphQLApp
+from api.health import healthz, readyz
 from api.keys import keyset_from_settings, totp_key_from_settings
 from api.live import start_live
-from api.metrics import render_metrics
+from api.metrics import Metrics
+from api.observability import ObservabilityMiddleware, OperationLog
 from api.persisted import documents_from_settings
 from api.ratelimit import make_rate_limiter, parse_tiers
 from api.response_cache import ResponseCache
@@ -30,7 +34,7 @@ from db.cache import make_quote_store
 from db.engine import make_database
 from db.mail import OutboxMailer
 from db.migrate import migrate
-from db.quotes import prime_quotes
+from db.quotes import DailyBarQuotes, prime_quotes
 from db.reference import RangeCache, ReferenceCache
 from db.security import make_security_stores
 from db.seed import has_market_data, seed_demo
@@ -40,7 +44,7 @@ from resolvers import backtests
 from resolvers.context import Services, ephemeral_security, utc_now
 from schema import build_schema
 from subscriptions.hub import Hub
-from subscriptions.live import LiveMarket, make_backend, quote_resync
+from subscriptions.live import make_backend, quote_resync
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +87,8 @@ async def build_services(settings: Settings, options: StartOptions) -> Services:
     if options.seed_if_empty and not await has_market_data(database.primary):
         log.info("no market data: seeding the demo data set (seed %d)", settings.demo_seed)
         await seed_demo(database.primary, seed=settings.demo_seed, end=last_closed_day(utc_now()))
-    quotes = make_quote_store(settings.redis_url)
+    # While Redis does not answer, quote reads come from PostgreSQL's last daily bars.
+    quotes = make_quote_store(settings.redis_url, fallback=DailyBarQuotes(database.read))
     await prime_quotes(database.primary, quotes)
     hub = Hub(
         make_backend(settings.redis_url),
@@ -118,38 +123,10 @@ async def build_services(settings: Settings, options: StartOptions) -> Services:
     )
 
 
-async def healthz(_request: Request) -> JSONResponse:
-    """Liveness: the process answers."""
-    return JSONResponse({"status": "ok"})
-
-
-async def readyz(request: Request) -> JSONResponse:
-    """Readiness: PostgreSQL answers and the quote store answers; 503 while shutting down."""
-    if getattr(request.app.state, "draining", False):
-        return JSONResponse({"status": "draining", "checks": {}}, status_code=503)
-    services: Services = request.app.state.services
-    checks: dict[str, str] = {}
-    try:
-        async with services.database.read.connect() as conn:
-            await conn.execute(text("SELECT 1"))
-        checks["postgres"] = "ok"
-    except Exception as exc:
-        checks["postgres"] = f"error: {type(exc).__name__}"
-    try:
-        await services.quotes.count()
-        checks["quotes"] = "ok"
-    except Exception as exc:
-        checks["quotes"] = f"error: {type(exc).__name__}"
-    ready = checks["postgres"] == "ok"
-    status = "ok" if ready and checks["quotes"] == "ok" else ("degraded" if ready else "down")
-    return JSONResponse({"status": status, "checks": checks}, status_code=200 if ready else 503)
-
-
-async def metrics(request: Request) -> PlainTextResponse:
-    """Prometheus text: hub fan-out, WebSocket and ingest counters."""
-    services: Services = request.app.state.services
-    live: LiveMarket | None = getattr(request.app.state, "live", None)
-    return PlainTextResponse(render_metrics(services, live), media_type="text/plain; version=0.0.4")
+async def metrics(request: Request) -> Response:
+    """Prometheus text: every family of this app (api/metrics.py)."""
+    registry: Metrics = request.app.state.metrics
+    return Response(registry.render(), media_type=CONTENT_TYPE_LATEST)
 
 
 async def root(_request: Request) -> RedirectResponse:
@@ -171,19 +148,23 @@ def create_app(
         if settings.rate_limited
         else None
     )
+    observed = Metrics()
     schema = build_schema(
         production=settings.production,
         introspection=settings.introspection,
         max_cost=settings.max_query_cost,
         budget=limiter,
         timeout=settings.execution_timeout,
+        observer=OperationLog(observed),
+        resolver_sample_rate=settings.resolver_sample_rate,
     )
     if settings.batch_max > 0:
         schema.config.batching_config = {"max_operations": settings.batch_max}
     graphql = GraphQLApp(schema, graphiql=settings.graphiql, settings=settings)
     documents = documents_from_settings(settings)
+    response_cache = ResponseCache(graphql)
     edge = Edge(
-        ResponseCache(graphql),
+        response_cache,
         documents=documents,
         max_body_bytes=settings.max_body_bytes,
         batch_max=settings.batch_max,
@@ -212,12 +193,23 @@ def create_app(
                 clock=app.state.services.clock,
             )
             retention.start()
+        search_outbox = None
+        if owned and settings.search_url and settings.search_url.startswith("opensearch"):
+            from db.search.opensearch import OpenSearchBackend  # opensearch-py only when used
+
+            # Builds the indices on a new cluster, then drains the search outbox until stopped.
+            search_outbox = OpenSearchBackend.from_url(
+                settings.search_url, app.state.services.database.primary
+            )
+            await search_outbox.start()
         try:
             yield
         finally:
             app.state.draining = True  # readiness fails first
             if retention is not None:
                 await retention.stop()
+            if search_outbox is not None:
+                await search_outbox.close()
             if owned:
                 await app.state.live.stop()
                 await app.state.services.quotes.close()
@@ -236,10 +228,15 @@ def create_app(
             Route("/metrics", metrics),
             Route("/graphql", edge, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
+            *([Mount(ASSETS_PATH, assets_app())] if settings.graphiql else []),
         ],
         lifespan=lifespan,
+        middleware=[Middleware(ObservabilityMiddleware, metrics=observed)],
     )
     app.state.persisted = documents
+    app.state.metrics = observed
+    app.state.response_cache = response_cache  # its hits and misses for /metrics
+    observed.watch(app.state)
     app.state.rate_limiter = limiter  # its `stats` (throttled operations by tier) for /metrics
     if services is not None:
         app.state.services = services

@@ -39,6 +39,9 @@ class Settings:
     default risk-free rate of a portfolio's `risk`; 10.5), PSX_SSL_CERTFILE and PSX_SSL_KEYFILE
     (PEM files: `serve` speaks HTTPS and WSS itself, for direct serving without a TLS proxy).
 
+    Search: SEARCH_URL (unset: PostgreSQL full text; `opensearch://[user:password@]host:port`
+    or `opensearchs://...` for TLS, options in db/search/opensearch_client.py).
+
     The HTTP edge (api/edge.py, api/persisted.py): PSX_MAX_BODY_BYTES (POST body limit, 413
     above it; default 1 MiB), PSX_BATCH_MAX (operations per batched POST; 0, the default, turns
     batching off), PSX_APQ (on/off), PSX_APQ_TTL (seconds a registered query lives in Redis),
@@ -54,6 +57,11 @@ class Settings:
     `USER=1000:16.7,PREMIUM=5000:83`; defaults from the entitlements' budget a minute),
     PSX_EXECUTION_TIMEOUT (seconds an operation may run; 10) and PSX_STATEMENT_TIMEOUT
     (PostgreSQL statement_timeout in milliseconds; 15000, 0 for none).
+
+    Observability (api/logs.py, api/metrics.py, api/tracing.py): PSX_LOG_FORMAT (json or
+    text; json in production), PSX_LOG_LEVEL (INFO), PSX_RESOLVER_SAMPLE_RATE (the share of
+    operations whose resolvers are timed; 0.02), OTEL_EXPORTER_OTLP_ENDPOINT (traces over
+    OTLP/HTTP when set; needs the `otel` extra) and OTEL_SERVICE_NAME (psx-analytics).
     """
 
     database_url: str | None = None
@@ -85,6 +93,7 @@ class Settings:
     jwt_secret: str | None = field(default=None, repr=False)
     totp_key: str | None = field(default=None, repr=False)
     smtp_url: str | None = field(default=None, repr=False)
+    search_url: str | None = field(default=None, repr=False)  # may hold a password
     max_body_bytes: int = 1 << 20
     batch_max: int = 0
     apq_enabled: bool = True
@@ -102,6 +111,11 @@ class Settings:
     rate_limit_tiers: str = ""
     execution_timeout: float = 10.0
     statement_timeout: int = 15_000
+    log_format: str = "text"
+    log_level: str = "INFO"
+    resolver_sample_rate: float = 0.02
+    otel_endpoint: str | None = None
+    otel_service_name: str = "psx-analytics"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -139,6 +153,7 @@ class Settings:
             jwt_secret=e.get("PSX_JWT_SECRET") or None,
             totp_key=e.get("PSX_TOTP_KEY") or None,
             smtp_url=e.get("PSX_SMTP_URL") or None,
+            search_url=e.get("SEARCH_URL") or None,
             max_body_bytes=int(e.get("PSX_MAX_BODY_BYTES", str(1 << 20))),
             batch_max=int(e.get("PSX_BATCH_MAX", "0")),
             apq_enabled=_flag(e.get("PSX_APQ"), True),
@@ -158,6 +173,11 @@ class Settings:
             rate_limit_tiers=e.get("PSX_RATE_LIMIT_TIERS", ""),
             execution_timeout=float(e.get("PSX_EXECUTION_TIMEOUT", "10")),
             statement_timeout=int(e.get("PSX_STATEMENT_TIMEOUT", "15000")),
+            log_format=e.get("PSX_LOG_FORMAT", "json" if production else "text").strip().lower(),
+            log_level=e.get("PSX_LOG_LEVEL", "INFO").strip().upper() or "INFO",
+            resolver_sample_rate=float(e.get("PSX_RESOLVER_SAMPLE_RATE", "0.02")),
+            otel_endpoint=e.get("OTEL_EXPORTER_OTLP_ENDPOINT") or None,
+            otel_service_name=e.get("OTEL_SERVICE_NAME", "psx-analytics"),
         )
 
     @property

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+import time
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
 import orjson
@@ -22,6 +23,9 @@ log = logging.getLogger(__name__)
 QUOTES_KEY = "quotes:latest"
 VERSION_KEY = "quotes:version"
 VERSIONS_KEY = "quotes:versions"
+
+# What answers quote reads while Redis does not (db/quotes.py: the last daily bars).
+QuoteFallback = Callable[[Sequence[str]], Awaitable[list[QuoteState | None]]]
 
 
 class QuoteStore(Protocol):
@@ -85,24 +89,57 @@ class MemoryQuoteStore:
 class RedisQuoteStore:
     """Quotes in a Redis hash, shared across processes.
 
-    Reads fail open: a Redis error or a read slower than `timeout` seconds is logged and
-    answered as "no quote", so the API keeps serving what PostgreSQL knows.
+    Reads fail open: a Redis error or a read slower than `timeout` seconds (150 ms, Apollo
+    Router's cache fetch bound) is logged, counted in `fail_opens` and answered by `fallback`
+    (PostgreSQL's last daily bars; "no quote" without one), so the API keeps serving market
+    data. After a failure Redis is skipped for `retry_after` seconds, so a Redis that is down
+    costs one timeout per interval rather than one per request.
     """
 
-    def __init__(self, redis: Redis, *, timeout: float = 0.15) -> None:
+    def __init__(
+        self,
+        redis: Redis,
+        *,
+        timeout: float = 0.15,
+        fallback: QuoteFallback | None = None,
+        retry_after: float = 1.0,
+    ) -> None:
         self._redis = redis
         self._timeout = timeout
+        self._fallback = fallback
+        self._retry_after = retry_after
+        self._skip_until = 0.0
+        self.fail_opens = 0
+
+    def _failed(self, exc: BaseException) -> None:
+        self.fail_opens += 1
+        self._skip_until = time.monotonic() + self._retry_after
+        log.warning("quote store read failed: %s", type(exc).__name__)
+
+    def _skipping(self) -> bool:
+        if self._skip_until and time.monotonic() < self._skip_until:
+            self.fail_opens += 1
+            return True
+        return False
+
+    async def _answer_without_redis(self, symbols: Sequence[str]) -> list[QuoteState | None]:
+        if self._fallback is None:
+            return [None] * len(symbols)
+        return await self._fallback(symbols)
 
     async def get_many(self, symbols: Sequence[str]) -> list[QuoteState | None]:
         """Quotes aligned to `symbols`, in one HMGET."""
         if not symbols:
             return []
+        if self._skipping():
+            return await self._answer_without_redis(symbols)
         try:
             async with asyncio.timeout(self._timeout):
                 raw = await self._redis.hmget(QUOTES_KEY, list(symbols))
         except (RedisError, TimeoutError, OSError) as exc:
-            log.warning("quote store read failed: %s", type(exc).__name__)
-            return [None] * len(symbols)
+            self._failed(exc)
+            return await self._answer_without_redis(symbols)
+        self._skip_until = 0.0
         return [None if r is None else QuoteState.from_json(orjson.loads(r)) for r in raw]
 
     async def put_many(self, quotes: Sequence[QuoteState]) -> list[QuoteState]:
@@ -122,16 +159,18 @@ class RedisQuoteStore:
         """Current versions in one HMGET; fails open like `get_many` (all None)."""
         if not symbols:
             return []
+        if self._skipping():
+            return [None] * len(symbols)
         try:
             async with asyncio.timeout(self._timeout):
                 raw = await self._redis.hmget(VERSIONS_KEY, list(symbols))
         except (RedisError, TimeoutError, OSError) as exc:
-            log.warning("quote store read failed: %s", type(exc).__name__)
+            self._failed(exc)
             return [None] * len(symbols)
         return [None if r is None else int(r) for r in raw]
 
     async def count(self) -> int:
-        """How many symbols have a quote."""
+        """How many symbols have a quote (raises when Redis does not answer: readiness)."""
         return int(await self._redis.hlen(QUOTES_KEY))
 
     async def close(self) -> None:
@@ -139,8 +178,9 @@ class RedisQuoteStore:
         await self._redis.aclose()
 
 
-def make_quote_store(redis_url: str | None) -> QuoteStore:
-    """Redis when a URL is given, else in-process."""
+def make_quote_store(redis_url: str | None, *, fallback: QuoteFallback | None = None) -> QuoteStore:
+    """Redis when a URL is given (reads answered by `fallback` when it fails), else in-process."""
     if redis_url:
-        return RedisQuoteStore(Redis.from_url(redis_url, socket_timeout=1.0))
+        redis = Redis.from_url(redis_url, socket_timeout=1.0, socket_connect_timeout=0.15)
+        return RedisQuoteStore(redis, fallback=fallback)
     return MemoryQuoteStore()

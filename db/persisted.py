@@ -12,9 +12,11 @@ directory of `<sha256>.graphql` files, loaded at start-up and checked hash by ha
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import re
+import time
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -92,32 +94,57 @@ class MemoryApqStore:
 class RedisApqStore:
     """Documents in Redis under `<prefix><sha256>` with a TTL, shared by every process.
 
-    A Redis failure is a miss (the client then registers the query, and that request runs):
-    persisted queries degrade to full queries rather than failing requests.
+    A Redis failure, or a read slower than `timeout` (150 ms), is a miss (the client then
+    registers the query, and that request runs): persisted queries degrade to full queries
+    rather than failing requests. After a failure Redis is skipped for `retry_after` seconds;
+    `fail_opens` counts the reads answered without it.
     """
 
-    def __init__(self, redis: Redis, *, prefix: str = "apq:", ttl_seconds: int = 86_400) -> None:
+    def __init__(
+        self,
+        redis: Redis,
+        *,
+        prefix: str = "apq:",
+        ttl_seconds: int = 86_400,
+        timeout: float = 0.15,
+        retry_after: float = 1.0,
+    ) -> None:
         self.redis = redis
         self.prefix = prefix
         self.ttl_seconds = ttl_seconds
+        self.timeout = timeout
+        self.retry_after = retry_after
+        self.fail_opens = 0
+        self._skip_until = 0.0
 
     async def get(self, sha256: str) -> str | None:
         """The document, or None."""
-        try:
-            raw = await self.redis.get(self.prefix + sha256)
-        except (RedisError, OSError) as exc:
-            log.warning("APQ store unreachable on get: %s", exc)
+        if self._skip_until and time.monotonic() < self._skip_until:
+            self.fail_opens += 1
             return None
+        try:
+            async with asyncio.timeout(self.timeout):
+                raw = await self.redis.get(self.prefix + sha256)
+        except (RedisError, OSError, TimeoutError) as exc:
+            self.fail_opens += 1
+            self._skip_until = time.monotonic() + self.retry_after
+            log.warning("APQ store unreachable on get: %s", type(exc).__name__)
+            return None
+        self._skip_until = 0.0
         if raw is None:
             return None
         return raw.decode() if isinstance(raw, bytes) else str(raw)
 
     async def put(self, sha256: str, document: str) -> None:
         """Register with the TTL (a re-registration refreshes it)."""
+        if self._skip_until and time.monotonic() < self._skip_until:
+            return
         try:
-            await self.redis.set(self.prefix + sha256, document.encode(), ex=self.ttl_seconds)
-        except (RedisError, OSError) as exc:
-            log.warning("APQ store unreachable on put: %s", exc)
+            async with asyncio.timeout(self.timeout * 3):
+                await self.redis.set(self.prefix + sha256, document.encode(), ex=self.ttl_seconds)
+        except (RedisError, OSError, TimeoutError) as exc:
+            self._skip_until = time.monotonic() + self.retry_after
+            log.warning("APQ store unreachable on put: %s", type(exc).__name__)
 
     async def close(self) -> None:
         """Close the client's connections."""

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from strawberry.dataloader import DataLoader
 
@@ -13,6 +14,26 @@ from domain.markets.quotes import PriceRange, QuoteState
 
 if TYPE_CHECKING:
     from resolvers.context import Services
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+# Told each batch's loader name and size (api/observability.py sets it per request: metrics).
+batch_observer: ContextVar[Callable[[str, int], None] | None] = ContextVar(
+    "psx_batch_observer", default=None
+)
+
+
+def _observed(
+    name: str, load: Callable[[Sequence[K]], Awaitable[list[V]]]
+) -> Callable[[Sequence[K]], Awaitable[list[V]]]:
+    async def observed(keys: Sequence[K]) -> list[V]:
+        observe = batch_observer.get()
+        if observe is not None:
+            observe(name, len(keys))
+        return await load(keys)
+
+    return observed
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,9 +75,13 @@ def make_loaders(services: Services, seen_versions: dict[str, int]) -> Loaders:
         return await services.ranges.get_many(ids)
 
     return Loaders(
-        instruments_by_symbol=DataLoader(load_fn=instruments_by_symbol),
-        instruments_by_id=DataLoader(load_fn=instruments_by_id),
-        sectors_by_code=DataLoader(load_fn=sectors_by_code),
-        quotes_by_symbol=DataLoader(load_fn=quotes_by_symbol),
-        ranges_by_instrument=DataLoader(load_fn=ranges_by_instrument),
+        instruments_by_symbol=DataLoader(
+            load_fn=_observed("instruments_by_symbol", instruments_by_symbol)
+        ),
+        instruments_by_id=DataLoader(load_fn=_observed("instruments_by_id", instruments_by_id)),
+        sectors_by_code=DataLoader(load_fn=_observed("sectors_by_code", sectors_by_code)),
+        quotes_by_symbol=DataLoader(load_fn=_observed("quotes_by_symbol", quotes_by_symbol)),
+        ranges_by_instrument=DataLoader(
+            load_fn=_observed("ranges_by_instrument", ranges_by_instrument)
+        ),
     )
