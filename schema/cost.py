@@ -126,7 +126,7 @@ class OperationCost:
             out["throttleStatus"] = {
                 "maximumAvailable": float(self.throttle.maximum),
                 "currentlyAvailable": round(self.throttle.available, 1),
-                "restoreRate": float(self.throttle.restore_rate),
+                "restoreRate": round(self.throttle.restore_rate, 2),
             }
         return out
 
@@ -440,18 +440,15 @@ class CostExtension(SchemaExtension):
         throttle = await budget.reserve(context, cost.requested)
         cost.throttle = throttle
         if not throttle.allowed:
-            ec.result = ExecutionResult(
-                data=None,
-                errors=[
-                    cost_error(
-                        f"Throttled: the operation costs {cost.requested} points and "
-                        f"{int(throttle.available)} are available; retry in "
-                        f"{throttle.retry_after(cost.requested)} s.",
-                        "THROTTLED",
-                        cost,
-                    )
-                ],
+            message = (
+                f"Throttled: the operation costs {cost.requested} points and "
+                f"{int(throttle.available)} are available; retry in "
+                f"{throttle.retry_after(cost.requested)} s."
+                if cost.requested <= throttle.maximum
+                else f"Throttled: the operation costs {cost.requested} points, more than your "
+                f"plan's bucket holds ({throttle.maximum}): ask for less."
             )
+            ec.result = ExecutionResult(data=None, errors=[cost_error(message, "THROTTLED", cost)])
             yield
             return
         if ec.operation_type is StrawberryOperationType.SUBSCRIPTION:

@@ -12,9 +12,11 @@ from typing import Any
 
 import httpx
 import pytest
+from graphql import parse
 from redis.asyncio import Redis
 from sqlalchemy import text
 from starlette.responses import Response
+from strawberry.types import ExecutionResult
 
 from api.app import create_app
 from api.ratelimit import MemoryBuckets, RateLimiter, RedisBuckets, Tier, default_tiers
@@ -22,6 +24,8 @@ from api.settings import Environment, Settings
 from domain.accounts.roles import ENTITLEMENTS, Role
 from domain.accounts.users import Client, normalise_email
 from resolvers.context import Principal, Services, ephemeral_security
+from schema import build_schema
+from schema.cost import estimate_cost
 from tests.api.conftest import PASSWORD, unique_email
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -109,7 +113,9 @@ async def test_a_throttled_mutation_changes_nothing(
     variables = {"input": {"email": email, "password": PASSWORD, "displayName": "A"}}
     response = await app_client().post("/graphql", json={"query": register, "variables": variables})
     assert response.status_code == 429
-    assert response.json()["errors"][0]["extensions"]["code"] == "THROTTLED"
+    [error] = response.json()["errors"]
+    assert error["extensions"]["code"] == "THROTTLED"
+    assert "more than your plan's bucket holds (25)" in error["message"]
     async with services.database.primary.connect() as conn:
         found = await conn.scalar(
             text("SELECT count(*) FROM users WHERE email_normalized = :e"),
@@ -238,3 +244,18 @@ async def test_a_refund_to_redis_reaches_the_bucket(redis: Redis) -> None:
     _, left = await limiter.buckets.take("ip:unknown", tier, 0)
     assert round(left) == 90
     assert context.response.headers["ratelimit"].startswith('"USER";r=90;')
+
+
+async def test_a_subscription_pays_its_estimate_to_start() -> None:
+    limiter = RateLimiter(MemoryBuckets(), {Role.USER: Tier("USER", 100, 0.0001)})
+    built = build_schema(budget=limiter)
+    document = 'subscription { quotes(symbols: ["OGDC", "PSO"]) { symbol last } }'
+    requested = estimate_cost(built._schema, parse(document))
+    # The context has no services: the stream fails at its first step, after the reservation.
+    stream = await built.subscribe(document, context_value=_Ctx())
+    assert not isinstance(stream, ExecutionResult)
+    await asyncio.wait_for(anext(stream), 10)
+    await stream.aclose()
+    _, left = await limiter.buckets.take("ip:unknown", limiter.tiers[Role.USER], 0)
+    assert requested > 0
+    assert round(left) == 100 - requested  # charged, not refunded
