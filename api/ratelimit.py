@@ -276,5 +276,7 @@ def make_rate_limiter(
 ) -> RateLimiter:
     """Redis buckets when REDIS_URL is set, in-process ones otherwise."""
     if redis_url:
-        return RateLimiter(RedisBuckets(Redis.from_url(redis_url)), tiers)
+        # A Redis that does not answer lets requests through after 250 ms, never holds them.
+        redis = Redis.from_url(redis_url, socket_timeout=0.25, socket_connect_timeout=0.25)
+        return RateLimiter(RedisBuckets(redis), tiers)
     return RateLimiter(MemoryBuckets(), tiers)

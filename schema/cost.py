@@ -419,17 +419,13 @@ class CostExtension(SchemaExtension):
         if hasattr(context, "cost"):
             context.cost = cost
         if cost.requested > self.max_cost:
-            ec.result = ExecutionResult(
-                data=None,
-                errors=[
-                    cost_error(
-                        f"The operation's estimated cost {cost.requested} is over the "
-                        f"maximum {self.max_cost}: ask for smaller pages or fewer fields.",
-                        "MAX_COST_EXCEEDED",
-                        cost,
-                    )
-                ],
+            error = cost_error(
+                f"The operation's estimated cost {cost.requested} is over the "
+                f"maximum {self.max_cost}: ask for smaller pages or fewer fields.",
+                "MAX_COST_EXCEEDED",
+                cost,
             )
+            _refuse(ec, error)
             yield
             return
         budget = self.budget
@@ -448,7 +444,7 @@ class CostExtension(SchemaExtension):
                 else f"Throttled: the operation costs {cost.requested} points, more than your "
                 f"plan's bucket holds ({throttle.maximum}): ask for less."
             )
-            ec.result = ExecutionResult(data=None, errors=[cost_error(message, "THROTTLED", cost)])
+            _refuse(ec, cost_error(message, "THROTTLED", cost))
             yield
             return
         if ec.operation_type is StrawberryOperationType.SUBSCRIPTION:
@@ -478,6 +474,18 @@ class CostExtension(SchemaExtension):
         if self._cost is None or self.budget is None:
             return {}
         return {"cost": self._cost.extension()}
+
+
+def _refuse(ec: Any, error: GraphQLError) -> None:
+    """Answer with `error` and run nothing.
+
+    A query or mutation skips execution when its result is set; a subscription's start
+    ignores that, so the error is raised there (strawberry sends it as the stream's only
+    result, and the stream ends).
+    """
+    if ec.operation_type is StrawberryOperationType.SUBSCRIPTION:
+        raise error
+    ec.result = ExecutionResult(data=None, errors=[error])
 
 
 def cost_extension(

@@ -259,3 +259,20 @@ async def test_a_subscription_pays_its_estimate_to_start() -> None:
     _, left = await limiter.buckets.take("ip:unknown", limiter.tiers[Role.USER], 0)
     assert requested > 0
     assert round(left) == 100 - requested  # charged, not refunded
+
+
+async def test_a_throttled_subscription_does_not_start() -> None:
+    tier = Tier("USER", 1, 0.0001)
+    limiter = RateLimiter(MemoryBuckets(), {Role.USER: tier})
+    await limiter.buckets.take("ip:unknown", tier, 1)  # the bucket is empty
+    built = build_schema(budget=limiter)
+    stream = await built.subscribe(
+        'subscription { quotes(symbols: ["OGDC", "PSO"]) { symbol last } }', context_value=_Ctx()
+    )
+    assert not isinstance(stream, ExecutionResult)
+    first = await asyncio.wait_for(anext(stream), 10)
+    assert first.data is None
+    assert first.errors is not None
+    assert first.errors[0].extensions["code"] == "THROTTLED"  # type: ignore[index]
+    with pytest.raises(StopAsyncIteration):
+        await anext(stream)
