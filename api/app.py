@@ -21,15 +21,17 @@ from api.edge import Edge
 from api.graphiql import ASSETS_PATH, assets_app
 from api.graphql import GraphQLApp
 from api.health import healthz, readyz
-from api.keys import keyset_from_settings, totp_key_from_settings
+from api.keys import keyset_from_settings, reports_key_from_settings, totp_key_from_settings
 from api.live import start_live
 from api.metrics import Metrics
 from api.observability import ObservabilityMiddleware, OperationLog
 from api.persisted import documents_from_settings
 from api.ratelimit import make_rate_limiter, parse_tiers
+from api.reports import download_report, report_store_from_settings
 from api.response_cache import ResponseCache
 from api.retention import RetentionSchedule
 from api.settings import Settings
+from api.tracing import tracing_from_settings
 from db.cache import make_quote_store
 from db.engine import make_database
 from db.mail import OutboxMailer
@@ -41,7 +43,7 @@ from db.seed import has_market_data, seed_demo
 from domain.markets.charts import trading_day_of
 from domain.markets.sessions import PKT
 from resolvers import backtests
-from resolvers.context import Services, ephemeral_security, utc_now
+from resolvers.context import Reports, Services, ephemeral_security, utc_now
 from schema import build_schema
 from subscriptions.hub import Hub
 from subscriptions.live import make_backend, quote_resync
@@ -120,6 +122,11 @@ async def build_services(settings: Settings, options: StartOptions) -> Services:
         security=security,
         mailer=OutboxMailer(database.primary, settings.smtp_url),
         risk_free_rate=settings.sbp_policy_rate / 100,
+        reports=Reports(
+            report_store_from_settings(settings),
+            reports_key_from_settings(settings, security.totp_key),
+            timedelta(seconds=settings.reports_ttl),
+        ),
     )
 
 
@@ -149,13 +156,14 @@ def create_app(
         else None
     )
     observed = Metrics()
+    tracing = tracing_from_settings(settings)  # None unless OTEL_EXPORTER_OTLP_ENDPOINT is set
     schema = build_schema(
         production=settings.production,
         introspection=settings.introspection,
         max_cost=settings.max_query_cost,
         budget=limiter,
         timeout=settings.execution_timeout,
-        observer=OperationLog(observed),
+        observer=OperationLog(observed, tracing),
         resolver_sample_rate=settings.resolver_sample_rate,
     )
     if settings.batch_max > 0:
@@ -227,14 +235,16 @@ def create_app(
             Route("/readyz", readyz),
             Route("/metrics", metrics),
             Route("/graphql", edge, methods=["GET", "POST"]),
+            Route("/reports/{key:path}", download_report, methods=["GET"]),
             WebSocketRoute("/graphql", graphql),
             *([Mount(ASSETS_PATH, assets_app())] if settings.graphiql else []),
         ],
         lifespan=lifespan,
-        middleware=[Middleware(ObservabilityMiddleware, metrics=observed)],
+        middleware=[Middleware(ObservabilityMiddleware, metrics=observed, tracing=tracing)],
     )
     app.state.persisted = documents
     app.state.metrics = observed
+    app.state.tracing = tracing
     app.state.response_cache = response_cache  # its hits and misses for /metrics
     observed.watch(app.state)
     app.state.rate_limiter = limiter  # its `stats` (throttled operations by tier) for /metrics

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import os
 from typing import Any
 
@@ -80,3 +82,18 @@ def totp_key_from_settings(settings: Settings) -> bytes:
     if len(key) != 32:
         raise ValueError("the TOTP key must be 32 bytes (AES-256)")
     return key
+
+
+def reports_key_from_settings(settings: Settings, totp_key: bytes) -> bytes:
+    """The HMAC key of statement download links: PSX_REPORTS_KEY (base64, 32+ bytes), else
+    one derived from the TOTP key (so links outlive a restart wherever that key does).
+
+    Raises:
+        ValueError: for a key shorter than 32 bytes.
+    """
+    if settings.reports_key:
+        key = _secret(settings.reports_key)
+        if len(key) < 32:
+            raise ValueError("PSX_REPORTS_KEY must be at least 32 bytes")
+        return key
+    return hmac.new(totp_key, b"psx-reports-links", hashlib.sha256).digest()

@@ -39,6 +39,12 @@ class Settings:
     default risk-free rate of a portfolio's `risk`; 10.5), PSX_SSL_CERTFILE and PSX_SSL_KEYFILE
     (PEM files: `serve` speaks HTTPS and WSS itself, for direct serving without a TLS proxy).
 
+    Portfolio statements (resolvers/portfolio_reports.py): PSX_REPORTS_URL (`s3://bucket/prefix`
+    for S3 or MinIO, else a directory; default `$PSX_DATA_DIR/reports`), PSX_S3_ENDPOINT_URL,
+    PSX_S3_REGION, PSX_S3_ACCESS_KEY, PSX_S3_SECRET_KEY (else boto3's own credential chain),
+    PSX_REPORTS_KEY (base64 HMAC key of download links; default derived from the TOTP key) and
+    PSX_REPORTS_TTL (seconds a download link lives; 3600).
+
     Search: SEARCH_URL (unset: PostgreSQL full text; `opensearch://[user:password@]host:port`
     or `opensearchs://...` for TLS, options in db/search/opensearch_client.py).
 
@@ -104,6 +110,13 @@ class Settings:
     persisted_default: str = "allow_any"
     persisted_policies: str = ""
     sbp_policy_rate: float = 10.5
+    reports_url: str | None = None
+    reports_key: str | None = field(default=None, repr=False)
+    reports_ttl: int = 3600
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
+    s3_access_key: str | None = field(default=None, repr=False)
+    s3_secret_key: str | None = field(default=None, repr=False)
     ssl_certfile: Path | None = None
     ssl_keyfile: Path | None = None
     max_query_cost: int = 1_000
@@ -166,6 +179,13 @@ class Settings:
             persisted_default=e.get("PSX_PERSISTED_DEFAULT", "allow_any"),
             persisted_policies=e.get("PSX_PERSISTED_POLICIES", ""),
             sbp_policy_rate=float(e.get("PSX_SBP_POLICY_RATE", "10.5")),
+            reports_url=e.get("PSX_REPORTS_URL") or None,
+            reports_key=e.get("PSX_REPORTS_KEY") or None,
+            reports_ttl=int(e.get("PSX_REPORTS_TTL", "3600")),
+            s3_endpoint_url=e.get("PSX_S3_ENDPOINT_URL") or None,
+            s3_region=e.get("PSX_S3_REGION") or None,
+            s3_access_key=e.get("PSX_S3_ACCESS_KEY") or None,
+            s3_secret_key=e.get("PSX_S3_SECRET_KEY") or None,
             ssl_certfile=Path(e["PSX_SSL_CERTFILE"]) if e.get("PSX_SSL_CERTFILE") else None,
             ssl_keyfile=Path(e["PSX_SSL_KEYFILE"]) if e.get("PSX_SSL_KEYFILE") else None,
             max_query_cost=int(e.get("PSX_MAX_QUERY_COST", "1000")),

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import tempfile
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from db.cache import QuoteStore
@@ -15,6 +17,7 @@ from db.engine import Database
 from db.mail import Mailer
 from db.reference import RangeCache, ReferenceCache
 from db.security import AttemptLimiter, Denylist, MemoryDenylist, MemoryLimiter
+from db.storage import LocalReportStore, ReportStore
 from domain.accounts.roles import Role
 from domain.accounts.tokens import KeySet, SigningKey
 from domain.accounts.users import Client
@@ -51,6 +54,22 @@ def ephemeral_security() -> Security:
 
 
 @dataclass(frozen=True, slots=True)
+class Reports:
+    """Where statements go and how their download links are signed (PSX_REPORTS_URL,
+    PSX_REPORTS_KEY, PSX_REPORTS_TTL)."""
+
+    store: ReportStore
+    secret: bytes = field(repr=False)
+    ttl: timedelta = timedelta(hours=1)
+
+
+def ephemeral_reports() -> Reports:
+    """A temporary directory and a random key: links die with the process (development)."""
+    root = Path(tempfile.gettempdir()) / "psx-reports"
+    return Reports(LocalReportStore(root), secrets.token_bytes(32))
+
+
+@dataclass(frozen=True, slots=True)
 class Principal:
     """The signed-in user of a request, from a verified access token."""
 
@@ -76,6 +95,7 @@ class Services:
     mailer: Mailer | None = None  # None: the outbox table of `database`
     # The SBP policy rate (PSX_SBP_POLICY_RATE) as an annual fraction: risk's default rate.
     risk_free_rate: float = 0.105
+    reports: Reports = field(default_factory=ephemeral_reports)
 
 
 @dataclass(slots=True)

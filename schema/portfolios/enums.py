@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from domain.portfolios.ledger import CostMethod, TransactionType
+from domain.portfolios.reports import ReportFormat
 from domain.portfolios.risk import VarMethod
 from resolvers.portfolio_analytics import AllocationKey, PerformanceRange
 
@@ -24,7 +25,15 @@ strawberry.enum(
     PerformanceRange,
     description="A window ending today: M1, M3, M6 months, YTD, Y1, Y3, Y5 years, or ALL.",
 )
+strawberry.enum(ReportFormat, description="What a statement is rendered as: CSV or PDF.")
 strawberry.enum(AllocationKey, description="Group holdings by SECTOR or by INSTRUMENT.")
 strawberry.enum(VarMethod, description="HISTORICAL (percentile) or PARAMETRIC (normal).")
 
-__all__ = ["AllocationKey", "CostMethod", "PerformanceRange", "TransactionType", "VarMethod"]
+__all__ = [
+    "AllocationKey",
+    "CostMethod",
+    "PerformanceRange",
+    "ReportFormat",
+    "TransactionType",
+    "VarMethod",
+]

@@ -22,6 +22,7 @@ from schema.portfolios.inputs import (
     UpdatePositionInput,
     input_error,
 )
+from schema.portfolios.reports import ReportMutations
 from schema.portfolios.types import (
     AddPositionPayload,
     ApplyCorporateActionsPayload,
@@ -41,7 +42,7 @@ PortfolioId = Annotated[uuid.UUID, strawberry.argument(description="One of your 
 
 
 @strawberry.type
-class PortfolioMutations(WatchlistMutations):
+class PortfolioMutations(WatchlistMutations, ReportMutations):
     @strawberry.mutation(
         description="Create a portfolio (the plan caps how many).",
         permission_classes=[IsAuthenticated],
