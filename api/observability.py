@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from api.metrics import Metrics
+from api.tracing import Tracing
 from resolvers.loaders import batch_observer
 from schema.observability import OperationReport, request_id_var
 
@@ -46,9 +47,10 @@ def request_id_of(headers: Any) -> str:
 class ObservabilityMiddleware:
     """Assigns request ids, counts HTTP requests and their latency, and open WebSockets."""
 
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+    def __init__(self, app: ASGIApp, metrics: Metrics, tracing: Tracing | None = None) -> None:
         self.app = app
         self.metrics = metrics
+        self.tracing = tracing
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Wrap one HTTP request or WebSocket connection."""
@@ -100,11 +102,16 @@ class ObservabilityMiddleware:
                 message["headers"] = headers
             await send(message)
 
+        path = scope.get("path", "")
+        route = path if path in ROUTES else "other"
         try:
-            await self.app(scope, receive, tagging)
+            if self.tracing is None:
+                await self.app(scope, receive, tagging)
+            else:
+                with self.tracing.http_span(scope.get("method", ""), route, request_id) as span:
+                    await self.app(scope, receive, tagging)
+                    span.set_attribute("http.response.status_code", status)
         finally:
-            path = scope.get("path", "")
-            route = path if path in ROUTES else "other"
             self.metrics.http_requests.labels(route, str(status)).inc()
             self.metrics.http_duration.labels(route).observe(time.perf_counter() - started)
 
@@ -112,8 +119,10 @@ class ObservabilityMiddleware:
 class OperationLog:
     """The schema extension's observer: Prometheus families and one access log line each."""
 
-    def __init__(self, metrics: Metrics) -> None:
+    def __init__(self, metrics: Metrics, tracing: Tracing | None = None) -> None:
         self.metrics = metrics
+        # Read by the schema extension: a span per operation when tracing is on.
+        self.tracer = tracing.tracer if tracing is not None else None
 
     def operation(self, report: OperationReport) -> None:
         """Record the operation and log it (name, type, cost, duration, status, client)."""

@@ -89,7 +89,21 @@ class ObservabilityExtension(SchemaExtension):
     observer: OperationObserver | None = None
 
     def on_operation(self) -> Iterator[None]:
-        """Time the operation, then tag errors with the request id and report."""
+        """Time the operation (in a span when tracing is on), then tag errors and report."""
+        tracer = getattr(self.observer, "tracer", None)
+        if tracer is None:
+            yield from self._observe()
+            return
+        with tracer.start_as_current_span("graphql.operation") as span:
+            yield from self._observe()
+            ctx = self.execution_context
+            name = ctx.operation_name or "anonymous"
+            span.update_name(f"graphql {name}")
+            span.set_attribute("graphql.operation.name", name)
+            errors = getattr(ctx.result, "errors", None)
+            span.set_attribute("graphql.errors", len(errors or ()))
+
+    def _observe(self) -> Iterator[None]:
         started = time.perf_counter()
         yield
         ctx = self.execution_context

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import logging
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
@@ -174,3 +176,44 @@ async def test_resolver_timings_name_the_slowest_fields(services: Services) -> N
     timed = {k for k in samples if k.startswith("psx_graphql_resolver_duration_seconds_count")}
     assert 'psx_graphql_resolver_duration_seconds_count{field="Query.quote"}' in timed
     assert len(timed) <= 5
+
+
+def test_tracing_is_off_and_the_sdk_never_imported_without_an_endpoint() -> None:
+    # redis-py imports the OpenTelemetry API where installed; the SDK's tracer is ours alone.
+    code = (
+        "import sys; from api.app import create_app; from api.settings import Settings;"
+        "app = create_app(Settings());"
+        "print(app.state.tracing, any(m.startswith('opentelemetry.sdk.trace') for m in sys.modules))"
+    )
+    out = subprocess.run(  # noqa: S603 - our own interpreter and code
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert out.stdout.split() == ["None", "False"]
+
+
+async def test_with_an_endpoint_requests_and_operations_are_spans(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    exporters = pytest.importorskip("opentelemetry.sdk.trace.export.in_memory_span_exporter")
+    InMemorySpanExporter = exporters.InMemorySpanExporter  # noqa: N806 - a class
+
+    memory = InMemorySpanExporter()
+    monkeypatch.setattr("api.tracing.otlp_exporter", lambda _endpoint: memory)
+    settings = Settings(environment=Environment.TEST, otel_endpoint="http://collector:4318")
+    app = create_app(settings, services=services)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://test"
+    ) as http:
+        await http.post(
+            "/graphql", json={"query": UNKNOWN}, headers={"x-request-id": "req-trace-0001"}
+        )
+    app.state.tracing.provider.force_flush()
+    spans = {s.name: s for s in memory.get_finished_spans()}
+    assert set(spans) == {"POST /graphql", "graphql Unknown"}
+    server, operation = spans["POST /graphql"], spans["graphql Unknown"]
+    assert operation.parent is not None
+    assert operation.parent.span_id == server.context.span_id
+    assert server.attributes["psx.request_id"] == "req-trace-0001"
+    assert server.attributes["http.response.status_code"] == 200
+    assert operation.attributes["graphql.errors"] == 1
+    app.state.tracing.provider.shutdown()
