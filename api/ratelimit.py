@@ -31,7 +31,7 @@ from redis.asyncio import Redis
 from redis.exceptions import NoScriptError, RedisError
 
 from domain.accounts.roles import ENTITLEMENTS, Role
-from schema.cost import Throttle
+from schema.budget import Throttle
 
 log = logging.getLogger(__name__)
 
@@ -177,7 +177,7 @@ class LimiterStats:
 
 
 class RateLimiter:
-    """The cost budget of callers (schema/cost.py's `Budget`), with the HTTP headers."""
+    """The cost budget of callers (schema/budget.py's `Budget`), with the HTTP headers."""
 
     def __init__(self, buckets: Buckets, tiers: Mapping[Role, Tier] | None = None) -> None:
         self.buckets = buckets

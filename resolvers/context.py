@@ -124,7 +124,7 @@ class Context:
     cache: CacheScope = field(default_factory=CacheScope)
     connection_params: Any = None  # a WebSocket's connection_init payload
     streams: int = 0  # live subscriptions open on this (WebSocket) context
-    # The operation's cost (schema/cost.py OperationCost): set before execution, its actual
+    # The operation's cost (schema/budget.py OperationCost): set before execution, its actual
     # cost after; read by the access log.
     cost: Any = None
 

@@ -18,7 +18,8 @@ from schema.alerts.operations import AlertMutations, AlertQueries, AlertSubscrip
 from schema.analytics.patterns import PatternQueries
 from schema.analytics.technical import AnalyticsQueries
 from schema.backtests.operations import BacktestMutations, BacktestQueries
-from schema.cost import MAX_QUERY_COST, Budget, check_weights, cost_extension
+from schema.budget import Budget, cost_extension
+from schema.cost import MAX_QUERY_COST, check_weights
 from schema.errors import ErrorExtension, MaskedErrorExtension
 from schema.execution import SharedEventExecutor
 from schema.fundamentals.queries import FundamentalQueries

@@ -4,7 +4,7 @@ OWASP's GraphQL cheat sheet prefers an application-level timeout; PostgreSQL's
 statement_timeout (db/engine.py, PSX_STATEMENT_TIMEOUT) bounds each statement underneath it.
 Cancelling execution cancels the resolvers in flight (and their database calls); the
 operation answers with no data and one error whose `extensions.code` is TIMEOUT. Its
-estimated cost stays charged (schema/cost.py refunds only operations that finished).
+estimated cost stays charged (schema/budget.py refunds only operations that finished).
 """
 
 from __future__ import annotations
