@@ -59,7 +59,7 @@ TRADES = frozenset({TransactionType.BUY, TransactionType.SELL})
 # Entitlements that take effect at the open of their ex-date, before that day's trades.
 EX_DATE_EVENTS = frozenset({TransactionType.SPLIT, TransactionType.BONUS, TransactionType.DIVIDEND})
 CASH_MOVES = frozenset({TransactionType.DEPOSIT, TransactionType.WITHDRAWAL})
-_OUTGOING = frozenset(
+OUTGOING = frozenset(
     {TransactionType.BUY, TransactionType.RIGHT, TransactionType.WITHDRAWAL, TransactionType.FEE}
 )
 
@@ -114,7 +114,7 @@ class Transaction:
     @property
     def cash_effect(self) -> Decimal:
         """The change in the portfolio's cash: the signed principal less fees and taxes."""
-        principal = -self.gross if self.type in _OUTGOING else self.gross
+        principal = -self.gross if self.type in OUTGOING else self.gross
         return principal - self.fees - self.taxes
 
 

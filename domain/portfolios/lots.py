@@ -29,6 +29,7 @@ from domain.errors import DomainError, ErrorCode
 from domain.markets.costs import CGT_FILER, capital_gains_tax, net_gains_by_tax_year, to_paisa
 from domain.portfolios.holdings import Book, Disposal, Holding, Lot, LotMatch
 from domain.portfolios.ledger import (
+    OUTGOING,
     ZERO,
     CostMethod,
     PortfolioPolicy,
@@ -97,10 +98,12 @@ class LotBook:
         """
         sym = tx.symbol
         disposal = None
+        gross = tx.gross  # once: it rounds a product to the paisa
         if sym is not None:
             self._touch(sym)
-            disposal = self._apply_to_symbol(sym, tx)
-        effect = tx.cash_effect
+            disposal = self._apply_to_symbol(sym, tx, gross)
+        principal = -gross if tx.type in OUTGOING else gross
+        effect = principal - tx.fees - tx.taxes
         self._cash += effect
         if tx.type is _T.DEPOSIT:
             self._net_invested += tx.amount
@@ -163,13 +166,13 @@ class LotBook:
             taxes=self._taxes,
         )
 
-    def _apply_to_symbol(self, sym: str, tx: Transaction) -> Disposal | None:
+    def _apply_to_symbol(self, sym: str, tx: Transaction, gross: Decimal) -> Disposal | None:
         if tx.type in (_T.BUY, _T.RIGHT):
-            self._acquire(sym, tx, tx.gross + tx.fees + tx.taxes)
+            self._acquire(sym, tx, gross + tx.fees + tx.taxes)
         elif tx.type is _T.BONUS:
             self._acquire(sym, tx, ZERO)
         elif tx.type is _T.SELL:
-            return self._sell(sym, tx)
+            return self._sell(sym, tx, gross)
         elif tx.type is _T.SPLIT and tx.ratio is not None:
             self._split(sym, tx.ratio, tx.trade_date)
         elif tx.type is _T.DIVIDEND:
@@ -195,9 +198,12 @@ class LotBook:
             return
         lots.append(_Open(tx.trade_date, tx.quantity, cost, tx.id))
 
-    def _sell(self, sym: str, tx: Transaction) -> Disposal:
+    def _sell(self, sym: str, tx: Transaction, gross: Decimal) -> Disposal:
         lots = self._lots[sym]
-        held = sum(lot.quantity for lot in lots)
+        # The first lot covers most sales: the holding is summed only when it may not.
+        held = lots[0].quantity if lots else 0
+        if tx.quantity > held:
+            held = sum(lot.quantity for lot in lots)
         if tx.quantity > held:
             raise DomainError(
                 ErrorCode.INVALID,
@@ -206,22 +212,23 @@ class LotBook:
             )
         need = tx.quantity
         matches: list[LotMatch] = []
+        cost = ZERO
         while need:
             lot = lots[0]
             take = min(need, lot.quantity)
             part = lot.cost if take == lot.quantity else to_paisa(lot.cost * take / lot.quantity)
             matches.append(LotMatch(lot.acquired, take, part, lot.transaction_id))
+            cost += part
             lot.quantity -= take
             lot.cost -= part
             need -= take
             if lot.quantity == 0:
                 lots.pop(0)
-        cost = sum((m.cost for m in matches), ZERO)
         disposal = Disposal(
             symbol=sym,
             trade_date=tx.trade_date,
             quantity=tx.quantity,
-            proceeds=tx.gross - tx.fees - tx.taxes,
+            proceeds=gross - tx.fees - tx.taxes,
             cost=cost,
             matches=tuple(matches),
             transaction_id=tx.id,
