@@ -11,7 +11,9 @@ import asyncio
 import contextlib
 import os
 import shutil
+import uuid
 from collections.abc import AsyncIterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,7 @@ from api.settings import Environment, Settings
 from tests.e2e.conftest import serve_live
 
 HTML = {"accept": "text/html"}
+PASSWORD = "correct horse battery staple"
 
 
 def http_url(ws_url: str) -> str:
@@ -164,6 +167,39 @@ async def chromium(binary: str, profile: Path) -> AsyncIterator[DevTools]:
         await process.wait()
 
 
+SET_QUERY = "document.querySelector('.graphiql-query-editor .CodeMirror').CodeMirror.setValue({})"
+RESPONSE = "(document.querySelector('.graphiql-response .CodeMirror')?.CodeMirror.getValue() || '')"
+
+
+async def open_graphiql(page: DevTools, url: str) -> None:
+    """Load GraphiQL in a desktop-sized viewport and wait for its editor."""
+    for domain in ("Network", "Log", "Page", "Runtime"):
+        await page.call(f"{domain}.enable")
+    await page.call(
+        "Emulation.setDeviceMetricsOverride",
+        width=1280,
+        height=800,
+        deviceScaleFactor=1,
+        mobile=False,
+    )
+    await page.call("Page.navigate", url=url)
+    await page.wait_for("!!document.querySelector('.graphiql-query-editor .CodeMirror')")
+
+
+async def run_operation(page: DevTools, query: str, *, shows: str) -> dict[str, Any]:
+    """Type `query` into the editor, press run, and return the result once it shows `shows`."""
+    await page.evaluate(SET_QUERY.format(orjson.dumps(query).decode()))
+    # GraphiQL takes the operation name from the parsed editor, as the tab's title shows.
+    title = "untitled" if query.lstrip().startswith("{") else query.split()[1].split("(")[0]
+    await page.wait_for(
+        f"document.querySelector('.graphiql-tab-active')?.innerText.includes({orjson.dumps(title).decode()})"
+    )
+    await page.evaluate("document.querySelector('.graphiql-execute-button').click()")
+    text = await page.wait_for(f"{RESPONSE}.includes({orjson.dumps(shows).decode()}) && {RESPONSE}")
+    result: dict[str, Any] = orjson.loads(text)
+    return result
+
+
 async def test_a_quote_query_runs_in_graphiql_in_chromium(
     live_engine: AsyncEngine, tmp_path: Path
 ) -> None:
@@ -173,17 +209,7 @@ async def test_a_quote_query_runs_in_graphiql_in_chromium(
     assert binary is not None
     async with serve_live(live_engine) as server, chromium(binary, tmp_path) as page:
         # Given GraphiQL loaded from our server
-        for domain in ("Network", "Log", "Page", "Runtime"):
-            await page.call(f"{domain}.enable")
-        await page.call(
-            "Emulation.setDeviceMetricsOverride",
-            width=1280,
-            height=800,
-            deviceScaleFactor=1,
-            mobile=False,
-        )
-        await page.call("Page.navigate", url=http_url(server.url))
-        await page.wait_for("!!document.querySelector('.graphiql-query-editor .CodeMirror')")
+        await open_graphiql(page, http_url(server.url))
         # the preloaded examples are tabs
         assert await page.wait_for("document.querySelectorAll('.graphiql-tab').length") >= 4
         # the docs explorer reads our descriptions from introspection
@@ -201,22 +227,8 @@ async def test_a_quote_query_runs_in_graphiql_in_chromium(
             "document.querySelector('.graphiql-doc-explorer').innerText"
             ".includes('The latest quote of a symbol')"
         )
-        # When a quote query is typed and run
-        await page.evaluate(
-            "document.querySelector('.graphiql-query-editor .CodeMirror').CodeMirror"
-            ".setValue('{ quote(symbol: \"OGDC\") { symbol last } }')"
-        )
-        # (GraphiQL takes the operation name from the parsed editor, as the tab's title shows)
-        await page.wait_for(
-            "document.querySelector('.graphiql-tab-active')?.innerText.includes('untitled')"
-        )
-        await page.evaluate("document.querySelector('.graphiql-execute-button').click()")
-        # Then the result pane shows it
-        result = await page.wait_for(
-            "(() => { const t = document.querySelector('.graphiql-response .CodeMirror')"
-            "?.CodeMirror.getValue() || ''; return t.includes('OGDC') && t; })()"
-        )
-        data = orjson.loads(result)
+        # When a quote query is typed and run, then the result pane shows it
+        data = await run_operation(page, '{ quote(symbol: "OGDC") { symbol last } }', shows="OGDC")
         assert data["data"]["quote"]["symbol"] == "OGDC"
         assert data["data"]["quote"]["last"] > 0
         await page.evaluate("1")  # collect the events so far
@@ -225,3 +237,73 @@ async def test_a_quote_query_runs_in_graphiql_in_chromium(
         assert not [u for u in urls if u.startswith(CDN)]
         assert not [u for u in urls if not u.startswith(("http://127.0.0.1", "data:", "about:"))]
         assert not [e for e in page.console_errors() if "Content Security Policy" in e]
+
+
+REGISTER = """
+mutation Register($input: RegisterInput!) {
+  register(input: $input) { tokens { accessToken } errors { field message code } }
+}
+"""
+
+
+async def test_bearer_token_and_subscriptions_in_graphiql(
+    live_engine: AsyncEngine, tmp_path: Path
+) -> None:
+    binary = chromium_binary()
+    require(binary is not None, "no chromium: apt-get install -y chromium")
+    require(assets_installed(), "GraphiQL assets not installed: sh deploy/graphiql/install.sh")
+    assert binary is not None
+    async with serve_live(live_engine) as server, chromium(binary, tmp_path) as page:
+        async with httpx.AsyncClient() as http:
+            email = f"partner.{uuid.uuid4().hex[:10]}@example.pk"
+            answer = await http.post(
+                http_url(server.url),
+                json={
+                    "query": REGISTER,
+                    "variables": {
+                        "input": {"email": email, "password": PASSWORD, "displayName": "Partner"}
+                    },
+                },
+            )
+        token = answer.json()["data"]["register"]["tokens"]["accessToken"]
+        await open_graphiql(page, http_url(server.url))
+        # Given a bearer token in the headers editor
+        await page.evaluate(
+            "[...document.querySelectorAll('.graphiql-editor-tools button')]"
+            ".find(b => b.innerText.trim() === 'Headers').click()"
+        )
+        headers = orjson.dumps(orjson.dumps({"Authorization": f"Bearer {token}"}).decode()).decode()
+        await page.wait_for(
+            "!!document.querySelector('.graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror')"
+        )
+        await page.evaluate(
+            "document.querySelector('.graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror')"
+            f".CodeMirror.setValue({headers})"
+        )
+        # When a query of the signed-in user runs, then it is answered for that user
+        data = await run_operation(page, "query Me { me { email } }", shows="email")
+        assert data["data"]["me"]["email"].lower() == email.lower()
+        # When a subscription runs and OGDC trades, then the trade streams into the result pane
+        price = live_price_up(server.last("OGDC"))
+        await page.evaluate(
+            SET_QUERY.format(
+                orjson.dumps(
+                    'subscription Live { quotes(symbols: ["OGDC"]) { symbol last } }'
+                ).decode()
+            )
+        )
+        await page.wait_for(
+            "document.querySelector('.graphiql-tab-active')?.innerText.includes('Live')"
+        )
+        await page.evaluate("document.querySelector('.graphiql-execute-button').click()")
+        await server.wait_subscribers(1)
+        await server.trade("OGDC", price, 300)
+        text = await page.wait_for(
+            f"{RESPONSE}.includes({orjson.dumps(str(float(price))).decode()}) && {RESPONSE}"
+        )
+        assert orjson.loads(text)["data"]["quotes"] == {"symbol": "OGDC", "last": float(price)}
+
+
+def live_price_up(last: Decimal) -> str:
+    """A price five ticks above `last`, inside the circuit limits."""
+    return str(last + Decimal("0.05"))
