@@ -91,6 +91,9 @@ class CostExtension(SchemaExtension):
 
     max_cost: int = MAX_QUERY_COST
     budget: Budget | None = None
+    # Its `get_results` adds nothing to a subscription's messages: the WebSocket fast lane
+    # may send them as executed (schema/execution.py, `results_pass_through`).
+    leaves_stream_results = True
 
     def __init__(self, *, execution_context: Any = None) -> None:
         self._cost: OperationCost | None = None
@@ -166,6 +169,8 @@ class CostExtension(SchemaExtension):
         state is what clients pace themselves by; without one, bodies stay as they were)."""
         if self._cost is None or self.budget is None:
             return {}
+        if self.execution_context.operation_type is StrawberryOperationType.SUBSCRIPTION:
+            return {}  # paid at the start; every message would carry the same stale figure
         return {"cost": self._cost.extension()}
 
 

@@ -359,12 +359,16 @@ def results_pass_through(schema: BaseSchema) -> bool:
     """Whether strawberry sends every clean stream result of `schema` exactly as executed.
 
     An extension that adds results (`get_results`) or looks at each streamed result
-    (`on_stream_result`) must see every message, so the fast lane must not skip it.
+    (`on_stream_result`) must see every message, so the fast lane must not skip it; one that
+    declares `leaves_stream_results = True` adds nothing to a subscription's messages.
     """
     if not isinstance(schema, strawberry.Schema):
         return False
     return all(
-        type(e).get_results is SchemaExtension.get_results
+        (
+            type(e).get_results is SchemaExtension.get_results
+            or getattr(type(e), "leaves_stream_results", False) is True
+        )
         and type(e).on_stream_result is SchemaExtension.on_stream_result
         for e in schema.get_extensions()
     )

@@ -29,12 +29,14 @@ from strawberry.directive import DirectiveValue
 from strawberry.extensions import SchemaExtension
 from websockets.asyncio.client import ClientConnection
 
+from api.ratelimit import make_rate_limiter
 from api.websockets import (
     LegacyWSHandler,
     SocketRelay,
     TextWebSocketAdapter,
     TransportWSHandler,
 )
+from schema import build_schema
 from schema import schema as app_schema
 from schema.execution import SharedEventExecutor, SharedStream, results_pass_through, shared
 from tests.e2e.conftest import LiveServer, free_port, init, receive, subscribe
@@ -162,6 +164,9 @@ async def test_many_subscribers_get_every_trade_in_order_with_the_same_bytes(
 
 def test_the_application_schema_lets_clean_results_through() -> None:
     assert results_pass_through(app_schema)
+    # Rate limited as in production: the cost extension adds nothing to streamed messages.
+    limited = build_schema(production=True, budget=make_rate_limiter(None))
+    assert results_pass_through(limited)
 
 
 # --- a schema whose events the test controls --------------------------------------------------
