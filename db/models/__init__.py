@@ -6,6 +6,7 @@ from db.models import (
     backtests,
     fundamentals,
     markets,
+    news,
     portfolios,
     screening,
 )
@@ -18,6 +19,7 @@ __all__ = [
     "backtests",
     "fundamentals",
     "markets",
+    "news",
     "portfolios",
     "screening",
 ]

@@ -1,0 +1,1 @@
+"""News, company announcements, the economic calendar and search over them (pure types)."""
