@@ -77,6 +77,7 @@ class Metrics:
         self._clients = _Bounded()
         self._fields = _Bounded()
         self.active_users = ActiveUsers()
+        self._children: dict[tuple[str, str, str, str], tuple[Any, Any]] = {}
         self.http_requests = Counter(
             "psx_http_requests", "HTTP requests by route and status.", ["route", "status"],
             registry=r,
@@ -120,10 +121,19 @@ class Metrics:
         """Record one GraphQL operation (schema/observability.py calls this)."""
         name = self._operation_names(report.name)
         client = self._clients(report.client, "none")
-        self.operations.labels(
-            name, report.type, client, "error" if report.error_codes else "ok"
-        ).inc()
-        self.operation_duration.labels(name, report.type).observe(report.duration)
+        outcome = "error" if report.error_codes else "ok"
+        key = (name, report.type, client, outcome)
+        children = self._children.get(key)
+        if children is None:
+            # `labels()` costs more than the update: keep the children of each combination.
+            children = (
+                self.operations.labels(*key),
+                self.operation_duration.labels(name, report.type),
+            )
+            if len(self._children) < 4096:
+                self._children[key] = children
+        children[0].inc()
+        children[1].observe(report.duration)
         for code in report.error_codes:
             self.errors.labels(name, report.type, code[:32]).inc()
         for field_name, seconds in report.resolver_timings:
