@@ -122,6 +122,7 @@ def test_alerts_cover_errors_latency_feed_lag_redis_and_throttling() -> None:
         "psx_graphql_operation_duration_seconds_bucket",
         "psx_feed_lag_seconds",
         "redis_up",
+        "psx_redis_fail_open_total",
         "psx_rate_limit_rejections_total",
     ):
         assert name in exprs
@@ -143,3 +144,17 @@ def test_dashboard_queries_name_our_metrics() -> None:
     } <= names
     ids = [panel["id"] for panel in dashboard["panels"]]
     assert len(ids) == len(set(ids))
+
+
+def test_alerts_and_dashboard_name_only_metrics_the_api_exports() -> None:
+    source = (ROOT / "api" / "metrics.py").read_text()
+    exported = set(re.findall(r'"(psx_[a-z_]+)"', source))
+    dashboard = json.loads((DEPLOY / "grafana" / "psx-analytics.json").read_text())
+    exprs = [t["expr"] for panel in dashboard["panels"] for t in panel["targets"]]
+    exprs += [rule["expr"] for rule in alert_rules()]
+    used = {
+        re.sub(r"_(total|bucket|sum|count)$", "", m)
+        for e in exprs
+        for m in re.findall(r"\bpsx_[a-z_]+", e)
+    }
+    assert used <= exported, sorted(used - exported)
