@@ -7,6 +7,7 @@ import logging
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import httpx
 import orjson
@@ -217,3 +218,32 @@ async def test_with_an_endpoint_requests_and_operations_are_spans(
     assert server.attributes["http.response.status_code"] == 200
     assert operation.attributes["graphql.errors"] == 1
     app.state.tracing.provider.shutdown()
+
+
+async def test_open_websockets_are_counted_while_they_last() -> None:
+    import asyncio
+
+    from api.metrics import Metrics
+    from api.observability import ObservabilityMiddleware
+
+    metrics = Metrics()
+    opened, close = asyncio.Event(), asyncio.Event()
+
+    async def socket_app(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "websocket.accept"})
+        opened.set()
+        await close.wait()
+
+    app = ObservabilityMiddleware(socket_app, metrics)
+    inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+
+    async def send(message: dict[str, Any]) -> None:
+        pass
+
+    task = asyncio.create_task(app({"type": "websocket", "headers": []}, inbox.get, send))
+    await opened.wait()
+    during = _samples(metrics.render().decode())["psx_websocket_connections"]
+    close.set()
+    await task
+    after = _samples(metrics.render().decode())["psx_websocket_connections"]
+    assert (during, after) == (1, 0)
