@@ -247,3 +247,26 @@ async def test_open_websockets_are_counted_while_they_last() -> None:
     await task
     after = _samples(metrics.render().decode())["psx_websocket_connections"]
     assert (during, after) == (1, 0)
+
+
+async def test_throttled_operations_are_counted_and_the_access_log_carries_the_cost(
+    services: Services, access_lines: io.StringIO
+) -> None:
+    settings = Settings(
+        environment=Environment.TEST, rate_limit=True, rate_limit_tiers="USER=25:0.01"
+    )
+    app = create_app(settings, services=services)
+    transport = httpx.ASGITransport(app=app, client=("10.9.9.9", 4000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        five = "query Five { instruments(first: 5) { edges { node { symbol } } } n1: __typename }"
+        ten = "query Ten { instruments(first: 10) { edges { node { symbol } } } n2: __typename }"
+        assert (await http.post("/graphql", json={"query": five})).status_code == 200
+        assert (await http.post("/graphql", json={"query": ten})).status_code == 429
+        samples = _samples((await http.get("/metrics")).text)
+    assert samples['psx_rate_limit_rejections_total{tier="USER"}'] == 1
+    lines = [orjson.loads(x) for x in access_lines.getvalue().splitlines()]
+    assert [(x["operation"], x["status"], x["cost"]) for x in lines] == [
+        ("Five", "ok", 11),
+        ("Ten", "error", 21),
+    ]
+    assert lines[1]["error_codes"] == ["THROTTLED"]
