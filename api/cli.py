@@ -1,11 +1,10 @@
-"""`psx-analytics`: serve, migrate, seed, import, export-schema."""
+"""`psx-analytics`: serve, migrate, seed, import, reindex, export-schema."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import contextlib
-import logging
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
@@ -16,6 +15,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from api.logs import configure_logging
 from api.settings import Settings
 
 console = Console(stderr=True)
@@ -186,6 +186,37 @@ async def _retention(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _reindex(settings: Settings) -> int:
+    from db.engine import make_engine
+    from db.migrate import migrate
+    from db.search.opensearch import OpenSearchBackend
+    from db.search.opensearch_client import SearchUnavailableError, is_opensearch_url
+
+    if settings.search_url is None or not is_opensearch_url(settings.search_url):
+        console.print(
+            "SEARCH_URL names no OpenSearch cluster: PostgreSQL full text needs no reindex"
+        )
+        return 2
+    engine = make_engine(_engine_url(settings))
+    backend = OpenSearchBackend.from_url(settings.search_url, engine)
+    try:
+        await migrate(engine)
+        with console.status(f"reindexing into {backend.config.describe()}..."):
+            result = await backend.reindex()
+    except SearchUnavailableError as exc:
+        console.print(f"[red]OpenSearch {backend.config.describe()}: {exc}[/red]")
+        return 1
+    finally:
+        await backend.close()
+        await engine.dispose()
+    console.print(
+        f"[green]reindexed[/green] {result.articles:,} articles and {result.companies:,} companies"
+        f" into {result.news_index}; {result.rejected:,} rejected;"
+        f" dropped {', '.join(result.dropped) or 'nothing'}"
+    )
+    return 1 if result.rejected else 0
+
+
 def _export_schema(args: argparse.Namespace) -> None:
     from schema import schema
 
@@ -216,6 +247,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
         host=args.host or settings.host,
         port=args.port or settings.port,
         log_level="info",
+        log_config=None,  # our masked handler (configure_logging), not uvicorn's own
         timeout_graceful_shutdown=10,
         ssl_certfile=settings.ssl_certfile,
         ssl_keyfile=settings.ssl_keyfile,
@@ -398,6 +430,10 @@ def parser() -> argparse.ArgumentParser:
     retention.add_argument(
         "--dry-run", action="store_true", help="show what would go, change nothing"
     )
+    sub.add_parser(
+        "reindex",
+        help="rebuild the OpenSearch indices from PostgreSQL (SEARCH_URL=opensearch://...)",
+    )
     export = sub.add_parser("export-schema", help="print the GraphQL SDL")
     export.add_argument("--output", "-o", default="-", help="file to write (default stdout)")
     return p
@@ -406,8 +442,9 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the `psx-analytics` console script."""
     args = parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = Settings.from_env()
+    # One masked handler (api/logs.py): JSON lines in production, text otherwise.
+    configure_logging(settings.log_format, settings.log_level)
     if args.command == "serve":
         _serve(settings, args)
     elif args.command == "ingest":
@@ -425,6 +462,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         asyncio.run(_refresh_screener(settings))
     elif args.command == "retention":
         raise SystemExit(asyncio.run(_retention(settings, args)))
+    elif args.command == "reindex":
+        raise SystemExit(asyncio.run(_reindex(settings)))
     elif args.command == "export-schema":
         _export_schema(args)
     elif args.command == "persisted":

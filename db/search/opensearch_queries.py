@@ -13,6 +13,14 @@ from datetime import datetime
 from typing import Any
 
 from db.search.websearch import ENGLISH_STOP_WORDS, Clause, Query
+from domain.news.articles import NewsFilter
+from domain.news.search import (
+    FACET_SIZE,
+    RECENCY_HALF_LIFE_DAYS,
+    SENTINEL_END,
+    SENTINEL_START,
+    SNIPPET_WORDS,
+)
 
 NEWS_ALIAS = "psx-news"
 COMPANIES_ALIAS = "psx-companies"
@@ -20,20 +28,21 @@ TEMPLATE_VERSION = 1
 
 # Weights of the fields of an article: a word in the title counts most.
 NEWS_FIELDS = ("title^3", "summary^2", "body")
-HIGHLIGHT_PRE, HIGHLIGHT_POST = "<mark>", "</mark>"
-SNIPPET_CHARS = 200
-FACET_SIZE = 20
+# A passage of SNIPPET_WORDS words is about this many characters; the parser cuts to words.
+SNIPPET_CHARS = SNIPPET_WORDS * 8
 # OpenSearch refuses from + size beyond index.max_result_window (10,000 by default).
 MAX_WINDOW = 10_000
 
+_CORPORATE_SUFFIXES = frozenset({"limited", "ltd", "ltd.", "plc", "pvt", "(pvt)"})
 _SYNONYM_UNSAFE = re.compile(r"[^\w\s'.-]+")
 
 
 def synonym_rules(aliases: Mapping[str, Iterable[str]]) -> list[str]:
     """Solr-format equivalence rules, one per symbol: `ogdc, ogdcl, oil gas development`.
 
-    Alias text is reduced to words (commas, `=>` and `#` would change a rule's meaning) and
-    lower-cased; aliases that are only stop words, and symbols without aliases, give no rule.
+    Alias text is reduced to words (commas, `=>` and `#` would change a rule's meaning),
+    lower-cased, and a trailing "Limited" or "Ltd" dropped; aliases that are only stop words,
+    and symbols without aliases, give no rule.
     """
     stop = frozenset(ENGLISH_STOP_WORDS)
     rules: list[str] = []
@@ -41,6 +50,9 @@ def synonym_rules(aliases: Mapping[str, Iterable[str]]) -> list[str]:
         terms: list[str] = []
         for raw in [symbol, *aliases[symbol]]:
             words = [w for w in _SYNONYM_UNSAFE.sub(" ", raw.lower()).split() if w not in stop]
+            # "Lucky Cement Limited" is written "Lucky Cement" in the news.
+            while len(words) > 1 and words[-1] in _CORPORATE_SUFFIXES:
+                words.pop()
             term = " ".join(words)
             if term and term not in terms:
                 terms.append(term)
@@ -86,7 +98,13 @@ def _text() -> dict[str, Any]:
 
 
 def news_template(synonyms: Sequence[str], *, replicas: int = 1) -> dict[str, Any]:
-    """The composable index template of the news indices (`psx-news-*`)."""
+    """The composable index template of the news indices (`psx-news-*`).
+
+    A document holds the whole article (db/search/opensearch_documents.py), so hits need no
+    second read; only the fields searched, filtered or sorted on are indexed.
+    """
+    keyword = {"type": "keyword"}
+    stored = {"type": "keyword", "index": False}
     return {
         "index_patterns": [f"{NEWS_ALIAS}-*"],
         "priority": 100,
@@ -104,11 +122,20 @@ def news_template(synonyms: Sequence[str], *, replicas: int = 1) -> dict[str, An
                     "title": _text(),
                     "summary": _text(),
                     "body": _text(),
-                    "symbols": {"type": "keyword", "normalizer": "psx_upper"},
-                    "category": {"type": "keyword"},
-                    "source": {"type": "keyword"},
-                    "url": {"type": "keyword", "index": False},
+                    "symbols": keyword,
+                    "sectors": keyword,
+                    "tags": keyword,
+                    "category": keyword,
+                    "kind": keyword,
                     "published_at": {"type": "date"},
+                    "source": stored,
+                    "url": stored,
+                    "author": stored,
+                    "language": stored,
+                    "announcement_type": stored,
+                    "data_source": stored,
+                    "sentiment": {"type": "float", "index": False},
+                    "created_at": {"type": "date", "index": False},
                 },
             },
         },
@@ -136,6 +163,7 @@ def companies_template(synonyms: Sequence[str], *, replicas: int = 1) -> dict[st
                         "fields": {"text": {"type": "text", "analyzer": "simple"}},
                     },
                     "name": {**_text(), "fields": {"plain": {"type": "text"}}},
+                    "sector_code": {"type": "keyword"},
                     "aliases": {**_text(), "fields": {"plain": {"type": "text"}}},
                 },
             },
@@ -176,102 +204,111 @@ def text_query(query: Query) -> dict[str, Any]:
     return {"bool": {"should": [_group(g) for g in query], "minimum_should_match": 1}}
 
 
-def news_filters(
-    *,
-    symbols: Sequence[str] = (),
-    categories: Sequence[str] = (),
-    since: datetime | None = None,
-    until: datetime | None = None,
-) -> list[dict[str, Any]]:
-    """Filter clauses (no scoring): any of the symbols, any of the categories, a time range."""
+def news_filters(f: NewsFilter) -> list[dict[str, Any]]:
+    """Filter clauses (unscored): every set field must hold, any value within one."""
     filters: list[dict[str, Any]] = []
-    if symbols:
-        filters.append({"terms": {"symbols": [s.upper() for s in symbols]}})
-    if categories:
-        filters.append({"terms": {"category": list(categories)}})
-    if since is not None or until is not None:
+    for field, values in (
+        ("category", [c.value for c in f.categories]),
+        ("symbols", [s.upper() for s in f.symbols]),
+        ("sectors", list(f.sectors)),
+        ("kind", [k.value for k in f.kinds]),
+        ("tags", list(f.tags)),
+    ):
+        if values:
+            filters.append({"terms": {field: values}})
+    if f.published_from is not None or f.published_to is not None:
         bounds: dict[str, str] = {}
-        if since is not None:
-            bounds["gte"] = since.isoformat()
-        if until is not None:
-            bounds["lt"] = until.isoformat()
+        if f.published_from is not None:
+            bounds["gte"] = f.published_from.isoformat()
+        if f.published_to is not None:
+            bounds["lt"] = f.published_to.isoformat()
         filters.append({"range": {"published_at": bounds}})
     return filters
 
 
+def _recency(query: dict[str, Any], now: datetime) -> dict[str, Any]:
+    # Relevance × (0.5 + 0.5 · 2^(−age / half-life)): a constant 0.5 summed with an
+    # exponential decay that halves every half-life, weighted 0.5 (domain.news.search).
+    return {
+        "function_score": {
+            "query": query,
+            "functions": [
+                {"weight": 0.5},
+                {
+                    "exp": {
+                        "published_at": {
+                            "origin": now.isoformat(),
+                            "scale": f"{RECENCY_HALF_LIFE_DAYS:g}d",
+                            "decay": 0.5,
+                        }
+                    },
+                    "weight": 0.5,
+                },
+            ],
+            "score_mode": "sum",
+            "boost_mode": "multiply",
+        }
+    }
+
+
+def _passage() -> dict[str, Any]:
+    return {"fragment_size": SNIPPET_CHARS, "number_of_fragments": 1}
+
+
 def news_search_body(
-    query: Query | None,
-    filters: list[dict[str, Any]],
-    *,
-    offset: int,
-    size: int,
-    time_zone: str = "Asia/Karachi",
+    query: Query, filters: list[dict[str, Any]], *, offset: int, size: int, now: datetime
 ) -> dict[str, Any]:
     """One `_search` body: a page of hits with highlights, the total, and the facets.
 
-    `query` None lists the filtered articles newest first (no text given).
+    The facets count every article matching query and filters, in UTC months.
     """
-    scored = query is not None
-    must = [text_query(query)] if query is not None else []
-    body: dict[str, Any] = {
+    by_count = [{"_count": "desc"}, {"_key": "asc"}]
+    return {
         "from": offset,
         "size": size,
         "track_total_hits": True,
-        "query": {"bool": {"must": must, "filter": filters}} if must else _filtered(filters),
-        "sort": (
-            [{"_score": "desc"}, {"published_at": "desc"}, {"id": "desc"}]
-            if scored
-            else [{"published_at": "desc"}, {"id": "desc"}]
-        ),
-        "_source": ["id"],
+        "query": _recency({"bool": {"must": [text_query(query)], "filter": filters}}, now),
+        "sort": [{"_score": "desc"}, {"published_at": "desc"}, {"id": "desc"}],
+        "highlight": {
+            "pre_tags": [SENTINEL_START],
+            "post_tags": [SENTINEL_END],
+            "fields": {
+                "title": {"number_of_fragments": 0},
+                "summary": _passage(),
+                "body": _passage(),
+            },
+        },
         "aggs": {
-            "category": {"terms": {"field": "category", "size": FACET_SIZE}},
-            "symbol": {"terms": {"field": "symbols", "size": FACET_SIZE}},
+            "category": {"terms": {"field": "category", "size": FACET_SIZE, "order": by_count}},
+            "symbol": {"terms": {"field": "symbols", "size": FACET_SIZE, "order": by_count}},
             "month": {
                 "date_histogram": {
                     "field": "published_at",
                     "calendar_interval": "month",
-                    "time_zone": time_zone,
+                    "time_zone": "UTC",
                     "format": "yyyy-MM",
                     "min_doc_count": 1,
                 }
             },
         },
     }
-    if scored:
-        body["highlight"] = {
-            "pre_tags": [HIGHLIGHT_PRE],
-            "post_tags": [HIGHLIGHT_POST],
-            "encoder": "html",
-            "fields": {
-                "title": {"number_of_fragments": 0},
-                "body": {
-                    "fragment_size": SNIPPET_CHARS,
-                    "number_of_fragments": 1,
-                    "no_match_size": SNIPPET_CHARS,
-                },
-            },
-        }
-    return body
-
-
-def _filtered(filters: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"bool": {"filter": filters}} if filters else {"match_all": {}}
 
 
 def company_search_body(text: str, *, size: int) -> dict[str, Any]:
     """Company look-up: exact or prefix symbol first, then names and aliases, typos forgiven.
 
-    The text is cut to its words and given to `match`-family leaves only.
+    The text is cut to its words and given to `term`, `prefix` and `match`-family leaves only;
+    the exact-symbol leaf is named `symbol` so that a hit says it matched that way.
     """
     words = " ".join(re.findall(r"\w+", text))[:100]
+    symbol = words.replace(" ", "").upper()
     return {
         "size": size,
         "query": {
             "bool": {
                 "should": [
-                    {"term": {"symbol": {"value": words.replace(" ", ""), "boost": 10}}},
-                    {"prefix": {"symbol": {"value": words.replace(" ", ""), "boost": 4}}},
+                    {"term": {"symbol": {"value": symbol, "boost": 10, "_name": "symbol"}}},
+                    {"prefix": {"symbol": {"value": symbol, "boost": 4}}},
                     {"match_phrase_prefix": {"name.plain": {"query": words, "boost": 3}}},
                     {
                         "multi_match": {
@@ -287,5 +324,14 @@ def company_search_body(text: str, *, size: int) -> dict[str, Any]:
             }
         },
         "sort": [{"_score": "desc"}, {"symbol": "asc"}],
-        "_source": ["symbol"],
+        "highlight": {
+            "pre_tags": [SENTINEL_START],
+            "post_tags": [SENTINEL_END],
+            "fields": {
+                "name": {"number_of_fragments": 0},
+                "name.plain": {"number_of_fragments": 0},
+                "aliases": {"number_of_fragments": 0},
+                "aliases.plain": {"number_of_fragments": 0},
+            },
+        },
     }

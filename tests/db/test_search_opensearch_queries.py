@@ -18,7 +18,11 @@ from db.search.opensearch_queries import (
     text_query,
 )
 from db.search.websearch import MAX_CLAUSES, Clause, Query, parse_websearch
+from domain.news.articles import ArticleKind, NewsCategory, NewsFilter
+from domain.news.search import RECENCY_HALF_LIFE_DAYS
 from tests.conftest import ADMIN_URL
+
+NOW = datetime(2026, 11, 19, 7, 0, tzinfo=UTC)
 
 QUERIES = [
     "oil gas",
@@ -100,8 +104,8 @@ def test_groups_and_negations() -> None:
 )
 def test_no_input_changes_the_shape_of_the_query(hostile: str) -> None:
     # Whatever the text, the leaves are multi_match phrase queries of words, nothing else.
-    body = news_search_body(parse_websearch(hostile), [], offset=0, size=10)
-    leaves = list(_leaves(body["query"]))
+    body = news_search_body(parse_websearch(hostile), [], offset=0, size=10, now=NOW)
+    leaves = list(_leaves(body["query"]["function_score"]["query"]))
     if not parse_websearch(hostile):
         assert leaves == [{"match_none": {}}]
         return
@@ -135,14 +139,18 @@ def test_or_groups_need_one_group_and_exclusions_apply_within_it() -> None:
 
 def test_filters_are_unscored_terms_and_a_half_open_range() -> None:
     filters = news_filters(
-        symbols=["ogdc", "PPL"],
-        categories=["RESULTS"],
-        since=datetime(2026, 1, 1, tzinfo=UTC),
-        until=datetime(2026, 2, 1, tzinfo=UTC),
+        NewsFilter(
+            categories=(NewsCategory.COMPANY,),
+            symbols=("ogdc", "PPL"),
+            kinds=(ArticleKind.ANNOUNCEMENT,),
+            published_from=datetime(2026, 1, 1, tzinfo=UTC),
+            published_to=datetime(2026, 2, 1, tzinfo=UTC),
+        )
     )
     assert filters == [
+        {"terms": {"category": ["COMPANY"]}},
         {"terms": {"symbols": ["OGDC", "PPL"]}},
-        {"terms": {"category": ["RESULTS"]}},
+        {"terms": {"kind": ["ANNOUNCEMENT"]}},
         {
             "range": {
                 "published_at": {
@@ -154,12 +162,27 @@ def test_filters_are_unscored_terms_and_a_half_open_range() -> None:
     ]
 
 
-def test_without_text_the_newest_come_first_and_nothing_is_highlighted() -> None:
-    body = news_search_body(None, [], offset=20, size=10)
-    assert body["query"] == {"match_all": {}}
-    assert body["sort"] == [{"published_at": "desc"}, {"id": "desc"}]
-    assert "highlight" not in body
-    assert (body["from"], body["size"]) == (20, 10)
+def test_scores_are_relevance_times_the_recency_factor() -> None:
+    # 0.5 + 0.5 · 2^(−age/30 d): a constant half summed with an exponential decay weighted half.
+    body = news_search_body(parse_websearch("oil"), [], offset=20, size=10, now=NOW)
+    fs = body["query"]["function_score"]
+    assert (fs["score_mode"], fs["boost_mode"]) == ("sum", "multiply")
+    assert fs["functions"] == [
+        {"weight": 0.5},
+        {
+            "exp": {
+                "published_at": {
+                    "origin": "2026-11-19T07:00:00+00:00",
+                    "scale": f"{RECENCY_HALF_LIFE_DAYS:g}d",
+                    "decay": 0.5,
+                }
+            },
+            "weight": 0.5,
+        },
+    ]
+    assert body["sort"] == [{"_score": "desc"}, {"published_at": "desc"}, {"id": "desc"}]
+    assert (body["from"], body["size"], body["track_total_hits"]) == (20, 10, True)
+    assert body["aggs"]["month"]["date_histogram"]["time_zone"] == "UTC"
 
 
 def test_synonym_rules_are_words_only() -> None:
@@ -173,6 +196,9 @@ def test_synonym_rules_are_words_only() -> None:
     ) == [
         "luck, lucky cement ltd x y",
         "ogdc, oil gas development company, ogdcl",
+    ]
+    assert synonym_rules({"LUCK": ["Lucky Cement Limited", "Lucky Cement Ltd"]}) == [
+        "luck, lucky cement"
     ]
 
 
