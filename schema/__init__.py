@@ -27,6 +27,7 @@ from schema.introspection import IntrospectionByRole
 from schema.limits import LIMIT_EXTENSIONS
 from schema.markets.queries import MarketQueries
 from schema.markets.subscriptions import MarketSubscriptions
+from schema.news.queries import NewsQueries
 from schema.observability import OperationObserver, observability_extension
 from schema.portfolios.mutations import PortfolioMutations
 from schema.portfolios.queries import PortfolioQueries
@@ -47,6 +48,7 @@ class Query(
     AlertQueries,
     BacktestQueries,
     PortfolioQueries,
+    NewsQueries,
 ):
     pass
 
