@@ -15,10 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.engine import make_engine
 from db.migrate import migrate
+from db.repos import news as news_repo
 from db.search.opensearch import OpenSearchBackend
 from db.search.opensearch_client import SearchUnavailableError
 from db.search.opensearch_index import ensure_indices, reindex
 from db.search.outbox import DrainResult, OutboxWorker, drain_once
+from domain.news.articles import NewArticle, NewsCategory
 from tests.conftest import fresh_database
 from tests.fixtures.opensearch import ReplayServer, load
 
@@ -349,3 +351,41 @@ async def test_a_failed_reindex_drops_what_it_built_and_keeps_the_aliases(
     # And the drains may run again: the lock was let go
     replay.expect(load("bulk_three_articles"))
     assert await drain_once(os_engine, backend) == DrainResult(settled=3)
+
+
+async def test_articles_the_news_repository_writes_are_drained_once(
+    os_engine: AsyncEngine, backend: OpenSearchBackend, replay: ReplayServer
+) -> None:
+    # Given two articles written by the news repository with the outbox on (SEARCH_URL set)
+    new = [
+        NewArticle(
+            source="Business Recorder",
+            url=f"https://example.pk/repo-{n}",
+            title=title,
+            published_at=datetime(2026, 11, 18, 9, n, tzinfo=UTC),
+            category=NewsCategory.COMPANY,
+            summary="Quarterly results.",
+            symbols=(symbol,),
+        )
+        for n, (title, symbol) in enumerate([("OGDC results", "OGDC"), ("LUCK results", "LUCK")])
+    ]
+    async with os_engine.begin() as conn:
+        ids = await news_repo.add_articles(conn, new, outbox=True)
+
+    def created(_m: str, _p: str, _q: dict[str, str], body: Any) -> tuple[int, Any]:
+        items = [
+            {"index": {"_index": "psx-news-x", "_id": line["index"]["_id"], "status": 201}}
+            for line in body[::2]
+        ]
+        return 200, {"took": 3, "errors": False, "items": items}
+
+    replay.responder = created
+    # When the worker drains, then one bulk request indexes each, under its id, as stored
+    assert await drain_once(os_engine, backend) == DrainResult(settled=2)
+    assert await drain_once(os_engine, backend) == DrainResult()
+    ((method, path, body),) = replay.seen
+    assert (method, path) == ("POST", "/_bulk")
+    assert [line["index"]["_id"] for line in body[::2]] == [str(i) for i in ids]
+    assert [doc["title"] for doc in body[1::2]] == ["OGDC results", "LUCK results"]
+    assert [doc["symbols"] for doc in body[1::2]] == [["OGDC"], ["LUCK"]]
+    assert await outbox(os_engine) == []
