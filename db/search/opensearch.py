@@ -157,6 +157,8 @@ class OpenSearchBackend:
             await ensure_indices(self._engine, self.client, self, replicas=self.config.replicas)
         except (SearchUnavailableError, TransportError) as exc:
             log.warning("OpenSearch %s unavailable at start: %s", self.config.describe(), exc)
+        except Exception:  # the outbox must drain whatever went wrong building the indices
+            log.exception("search indices not built at start; `psx-analytics reindex` builds them")
         if self._worker is not None:
             self._worker.start()
 

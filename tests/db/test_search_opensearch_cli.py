@@ -13,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.cli import main
+from db.search.opensearch import OpenSearchBackend
 from tests.db import test_search_opensearch_outbox as outbox_tests
 from tests.db.test_search_opensearch_outbox import ARTICLES, add_articles
 from tests.fixtures.opensearch import ReplayServer
@@ -97,3 +98,29 @@ def test_reindex_without_an_opensearch_url_says_there_is_nothing_to_do(
     with pytest.raises(SystemExit) as done:
         main(["reindex"])
     assert done.value.code == 2
+
+
+async def test_start_builds_the_indices_then_drains_in_the_background(
+    os_engine: AsyncEngine, cluster: ReplayServer
+) -> None:
+    # Given an article waiting in the outbox and a cluster with no indices yet
+    await add_articles(os_engine, ARTICLES[:1])
+    backend = OpenSearchBackend.from_url(cluster.url, os_engine)
+    # When the backend starts (as the app's lifespan starts it)
+    await backend.start()
+    try:
+        for _ in range(500):
+            async with os_engine.connect() as conn:
+                if not await conn.scalar(text("SELECT count(*) FROM search_outbox")):
+                    break
+            await asyncio.sleep(0.01)
+    finally:
+        await backend.close()
+    # Then the indices were built (the article with them) and the outbox drained to the alias
+    paths = [p for _, p, _ in cluster.seen]
+    assert "/_aliases" in paths
+    assert paths[-1] == "/_bulk"
+    assert cluster.seen[-1][2][0]["index"]["_index"] == "psx-news"
+    async with os_engine.begin() as conn:
+        assert await conn.scalar(text("SELECT count(*) FROM search_outbox")) == 0
+        await conn.execute(text("TRUNCATE news_articles, search_outbox RESTART IDENTITY CASCADE"))
