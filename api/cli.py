@@ -110,6 +110,7 @@ async def _import(settings: Settings, args: argparse.Namespace) -> int:
         parse_closing_file,
         unpack_closing_archive,
     )
+    from domain.news.feeds import FeedError
 
     engine = make_engine(_engine_url(settings))
     failed = 0
@@ -128,6 +129,19 @@ async def _import(settings: Settings, args: argparse.Namespace) -> int:
                                 engine, rows, rejects, progress=partial(bar.advance, task)
                             )
                         _report(f"{path}:{member}", summary)
+                elif args.kind == "news":
+                    from db.news_imports import describe, import_news
+                    from db.search import uses_outbox
+
+                    news = await import_news(
+                        engine,
+                        data,
+                        source=Path(path).stem,
+                        outbox=uses_outbox(settings.search_url),
+                    )
+                    for line in describe(news):
+                        console.print(f"{path}: {line}" if not line.startswith(" ") else line)
+                    continue
                 elif args.kind == "fundamentals":
                     statements, rejects = parse_fundamentals_csv(data.decode("utf-8-sig"))
                     summary = await import_statement_rows(engine, statements, rejects)
@@ -142,7 +156,7 @@ async def _import(settings: Settings, args: argparse.Namespace) -> int:
                             engine, rows_csv, rejects, progress=partial(bar.advance, task)
                         )
                     _report(path, summary)
-            except (ClosingFileError, BarCsvError, FundamentalsCsvError) as exc:
+            except (ClosingFileError, BarCsvError, FundamentalsCsvError, FeedError) as exc:
                 console.print(f"[red]{path}: {exc}[/red]")
                 failed += 1
         if failed < len(args.files):
@@ -404,8 +418,11 @@ def parser() -> argparse.ArgumentParser:
     imp = sub.add_parser("import", help="import market data files")
     imp.add_argument(
         "kind",
-        choices=["closing", "bars", "fundamentals"],
-        help="closing: PSX closing11.lis; bars: OHLCV CSV; fundamentals: statements CSV (README)",
+        choices=["closing", "bars", "fundamentals", "news"],
+        help=(
+            "closing: PSX closing11.lis; bars: OHLCV CSV; fundamentals: statements CSV;"
+            " news: RSS, Atom or JSON lines (README)"
+        ),
     )
     imp.add_argument("files", nargs="+", help="files (.lis, .Z, .zip, .gz, .csv)")
     role = sub.add_parser("set-role", help="give an account a role (bootstraps the first admin)")
