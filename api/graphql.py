@@ -64,6 +64,8 @@ class GraphQLApp(GraphQL[Context, None]):
             keep_alive=True,
             keep_alive_interval=12,
         )
+        # Points a subscription message costs its caller (api/ws_metering.py).
+        self.subscription_message_cost = settings.subscription_message_cost
         if not settings.ws_fast_lane:
             self.graphql_transport_ws_handler_class = _TransportWSWithoutLane
             self.graphql_ws_handler_class = _LegacyWSWithoutLane

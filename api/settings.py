@@ -34,7 +34,9 @@ class Settings:
     trades per second), PSX_REPLAY_FILE, PSX_DPS_URL, PSX_WS_INIT_TIMEOUT, PSX_WS_MAX_SUBSCRIPTIONS,
     PSX_WS_STUCK_AFTER, PSX_WS_FAST_LANE (the WebSocket fast lane of shared results,
     api/websockets.py; on by default), PSX_RETENTION (`kind=days,...`, see domain/retention.py),
-    PSX_RETENTION_EVERY_HOURS (0: not scheduled), PSX_DRAIN_SECONDS, PSX_JWT_KEYS, PSX_JWT_SECRET,
+    PSX_RETENTION_EVERY_HOURS (0: not scheduled), PSX_SUBSCRIPTION_MESSAGE_COST (points a
+    subscription message costs its caller when rate limited; 0.1), PSX_DRAIN_SECONDS,
+    PSX_JWT_KEYS, PSX_JWT_SECRET,
     PSX_TOTP_KEY (see api/keys.py), PSX_SMTP_URL, PSX_SBP_POLICY_RATE (percent a year, the
     default risk-free rate of a portfolio's `risk`; 10.5), PSX_SSL_CERTFILE and PSX_SSL_KEYFILE
     (PEM files: `serve` speaks HTTPS and WSS itself, for direct serving without a TLS proxy).
@@ -90,6 +92,7 @@ class Settings:
     ws_max_subscriptions: int = 20
     ws_stuck_after: float = 10.0
     ws_fast_lane: bool = True
+    subscription_message_cost: float = 0.1
     retention: str = ""
     retention_every_hours: float = 0.0
     drain_seconds: float = 0.0
@@ -157,6 +160,7 @@ class Settings:
             ws_max_subscriptions=int(e.get("PSX_WS_MAX_SUBSCRIPTIONS", "20")),
             ws_stuck_after=float(e.get("PSX_WS_STUCK_AFTER", "10")),
             ws_fast_lane=_flag(e.get("PSX_WS_FAST_LANE"), True),
+            subscription_message_cost=float(e.get("PSX_SUBSCRIPTION_MESSAGE_COST", "0.1")),
             retention=e.get("PSX_RETENTION", ""),
             retention_every_hours=float(e.get("PSX_RETENTION_EVERY_HOURS", "0")),
             drain_seconds=float(e.get("PSX_DRAIN_SECONDS", "0")),

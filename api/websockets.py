@@ -21,8 +21,7 @@ own, and the tests compare the frames of both.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import Coroutine, Generator, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import orjson
@@ -42,7 +41,9 @@ from strawberry.subscriptions.protocols.graphql_ws.types import (
 )
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 
+from api.ws_metering import MeteredMixin, throttled_error
 from api.ws_persisted import PersistedWebSocketMixin, error_payload
+from api.ws_relays import SocketRelay, data_frame
 from schema.execution import (
     FastLane,
     SharedStream,
@@ -50,14 +51,16 @@ from schema.execution import (
     offer_fast_lane,
     results_pass_through,
 )
-from subscriptions.hub import Mailbox, Relay, opening_mailboxes
+from subscriptions.hub import Mailbox, opening_mailboxes
 
 if TYPE_CHECKING:
     from strawberry.schema.schema import StreamResult
 
 
 class TextWebSocketAdapter(ASGIWebSocketAdapter):
-    """Sends every message as a text frame."""
+    """Sends every message as a text frame, counting data messages (they are paid for)."""
+
+    sent = 0  # data messages (`next`, `data`) sent: subscriptions pay per message
 
     async def send_json(self, message: Mapping[str, object]) -> None:
         """Encode with orjson, send as text."""
@@ -71,14 +74,6 @@ class TextWebSocketAdapter(ASGIWebSocketAdapter):
             raise WebSocketDisconnected from exc
 
 
-def data_frame(op_id: str, data_type: str, data: str) -> str:
-    """The text of a data message, from the JSON of its id and of its `data`.
-
-    Both paths build data messages of shared results here, so they cannot differ.
-    """
-    return f'{{"id":{op_id},"type":"{data_type}","payload":{{"data":{data}}}}}'
-
-
 def _prepared(message: Mapping[str, Any], data_type: str) -> str | None:
     """The message's text from a shared result's encoding, when it is a plain data message."""
     if message.get("type") != data_type:
@@ -90,92 +85,6 @@ def _prepared(message: Mapping[str, Any], data_type: str) -> str | None:
     if data is None:
         return None
     return data_frame(orjson.dumps(message["id"]).decode(), data_type, data)
-
-
-class _Resume:
-    """Awaits the rest of a coroutine that has already run up to its first suspension."""
-
-    __slots__ = ("_step", "_waiting")
-
-    def __init__(self, step: Coroutine[Any, Any, None], waiting: Any) -> None:
-        self._step = step
-        self._waiting = waiting
-
-    def __await__(self) -> Generator[Any, Any, None]:
-        waiting = self._waiting
-        while True:
-            try:
-                sent = yield waiting
-            except BaseException as exc:  # cancellation included: the coroutine decides
-                try:
-                    waiting = self._step.throw(exc)
-                except StopIteration:
-                    return
-            else:
-                try:
-                    waiting = self._step.send(sent)
-                except StopIteration:
-                    return
-
-
-_FINISHING: set[asyncio.Future[None]] = set()
-
-
-class SocketRelay(Relay):
-    """Sends the results relayed to a subscription (`subscriptions.hub.Relay`) on its socket.
-
-    The send runs inline, in the loop of the execution that produced the result: uvicorn's send
-    completes without suspending unless the socket's buffer is full, so for a subscriber that
-    keeps up, a message costs the frame and the write. A send that does suspend (a slow
-    client) finishes in a task of its own, and until it has, the hub offers that subscriber's
-    events to its mailbox, where they conflate.
-    """
-
-    __slots__ = ("_data_type", "_op_id", "_operation", "_socket", "open")
-
-    relayed = 0  # results sent through relays, across all sockets (for tests and metrics)
-
-    def __init__(
-        self,
-        key: str,
-        socket: TextWebSocketAdapter,
-        op_id: str,
-        data_type: str,
-        operation: Operation[Any, Any] | None,
-    ) -> None:
-        super().__init__(key)
-        self._socket = socket
-        self._op_id = op_id
-        self._data_type = data_type
-        self._operation = operation
-        self.open = True
-
-    def deliver(self, result: str) -> None:
-        """Send one result now, or finish sending it in a task when the socket is full."""
-        operation = self._operation
-        if not self.open or (operation is not None and operation.completed):
-            self.settle()
-            return
-        SocketRelay.relayed += 1
-        step = self._socket.send_text(data_frame(self._op_id, self._data_type, result))
-        try:
-            waiting = step.send(None)
-        except StopIteration:
-            self.settle()
-            return
-        except Exception:  # the socket went away: the subscriber's own task finds out
-            self.settle()
-            return
-        task = asyncio.ensure_future(self._finish(step, waiting))
-        _FINISHING.add(task)
-        task.add_done_callback(_FINISHING.discard)
-
-    async def _finish(self, step: Coroutine[Any, Any, None], waiting: Any) -> None:
-        try:
-            with contextlib.suppress(Exception):  # the socket went away
-                await _Resume(step, waiting)
-        finally:
-            self.settle()
 
 
 _Relaying = tuple[Mailbox, SocketRelay] | None
@@ -249,6 +158,7 @@ class _FastLaneMixin:
                 if data is None:
                     return
                 if operation is None or not operation.completed:
+                    socket.sent += 1
                     await socket.send_text(data_frame(op_id, data_type, data))
         except BaseException:
             if relay is not None:
@@ -260,9 +170,28 @@ class _FastLaneMixin:
 
 
 class TransportWSHandler(
-    PersistedWebSocketMixin, _FastLaneMixin, BaseGraphQLTransportWSHandler[Any, Any]
+    PersistedWebSocketMixin,
+    MeteredMixin,
+    _FastLaneMixin,
+    BaseGraphQLTransportWSHandler[Any, Any],
 ):
     """graphql-transport-ws, with shared results sent as encoded and the fast lane."""
+
+    async def handle(self) -> None:
+        """The connection's life, and its meter's."""
+        try:
+            await super().handle()
+        finally:
+            await self._stop_meter()
+
+    async def _throttled(self, message: str) -> None:
+        """End every operation of the connection with THROTTLED (the socket stays open)."""
+        for op_id, operation in list(self.operations.items()):
+            operation.completed = True
+            await self.send_message(
+                {"id": op_id, "type": "error", "payload": [throttled_error(message)]}
+            )
+            await self.cleanup_operation(op_id)
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
         """Resolve a persisted document (APQ, documentId, the client's policy) first."""
@@ -275,11 +204,14 @@ class TransportWSHandler(
                 return
             if payload is not None:
                 message = {**message, "payload": payload}  # type: ignore[typeddict-item]
+            self._start_meter()
         await super().handle_subscribe(message)
 
     async def send_message(self, message: Any) -> None:
         """Send one protocol message."""
         text = _prepared(message, "next")
+        if message.get("type") == "next" and isinstance(self.websocket, TextWebSocketAdapter):
+            self.websocket.sent += 1
         if text is not None and isinstance(self.websocket, TextWebSocketAdapter):
             await self.websocket.send_text(text)
         else:
@@ -310,8 +242,25 @@ class TransportWSHandler(
             result = await anext(result_source, None)
 
 
-class LegacyWSHandler(PersistedWebSocketMixin, _FastLaneMixin, BaseGraphQLWSHandler[Any, Any]):
+class LegacyWSHandler(
+    PersistedWebSocketMixin, MeteredMixin, _FastLaneMixin, BaseGraphQLWSHandler[Any, Any]
+):
     """The legacy graphql-ws (subscriptions-transport-ws) protocol, likewise."""
+
+    async def handle(self) -> None:
+        """The connection's life, and its meter's."""
+        try:
+            await super().handle()
+        finally:
+            await self._stop_meter()
+
+    async def _throttled(self, message: str) -> None:
+        """End every operation of the connection with THROTTLED (the socket stays open)."""
+        for op_id in list(self.tasks):
+            await self.send_message(
+                ErrorMessage(type="error", id=op_id, payload=throttled_error(message))
+            )
+            await self.cleanup_operation(op_id)
 
     async def handle_start(self, message: StartMessage) -> None:
         """Resolve a persisted document (APQ, documentId, the client's policy) first."""
@@ -324,11 +273,14 @@ class LegacyWSHandler(PersistedWebSocketMixin, _FastLaneMixin, BaseGraphQLWSHand
                 return
             if payload is not None:
                 message = {**message, "payload": payload}  # type: ignore[typeddict-item]
+            self._start_meter()
         await super().handle_start(message)
 
     async def send_message(self, message: Any) -> None:
         """Send one protocol message."""
         text = _prepared(message, "data")
+        if message.get("type") == "data" and isinstance(self.websocket, TextWebSocketAdapter):
+            self.websocket.sent += 1
         if text is not None and isinstance(self.websocket, TextWebSocketAdapter):
             await self.websocket.send_text(text)
         else:
