@@ -33,7 +33,7 @@ DEFAULT_POLICY: Mapping[RetentionKind, int | None] = {
     RetentionKind.ALERT_EVENTS: 365,
     RetentionKind.MAIL_OUTBOX: 30,
     RetentionKind.NEWS: None,
-    RetentionKind.SEARCH_OUTBOX: 30,
+    RetentionKind.SEARCH_OUTBOX: None,  # its rows are work still to do: reindex rather than drop
 }
 
 

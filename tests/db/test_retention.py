@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.retention import RetentionSchedule
@@ -226,3 +227,26 @@ async def test_the_server_schedule_runs_the_policy(seeded: AsyncEngine) -> None:
 def test_a_schedule_with_a_bad_policy_fails_at_start_up(seeded: AsyncEngine) -> None:
     with pytest.raises(ValueError, match="unknown retention kind 'bars'"):
         RetentionSchedule(seeded, "bars=1", every_hours=24, clock=lambda: NOW)
+
+
+async def test_the_audit_log_loses_only_what_retention_removes(seeded: AsyncEngine) -> None:
+    async with seeded.begin() as conn:
+        for days in (800, 10):
+            await conn.execute(
+                text("INSERT INTO audit_events (kind, at) VALUES ('login', :at)"),
+                {"at": NOW - timedelta(days=days)},
+            )
+    before = await scalar(seeded, "SELECT count(*) FROM audit_events")
+    # An ordinary delete is still refused, even of an old row.
+    with pytest.raises(DBAPIError, match="append-only"):
+        async with seeded.begin() as conn:
+            await conn.execute(text("DELETE FROM audit_events"))
+    policy = parse_policy("minute_bars=off,index_minute_bars=off,audit_events=730")
+    results = await apply_retention(seeded, policy, now=NOW)
+    audit = next(r for r in results if r.kind is RetentionKind.AUDIT_EVENTS)
+    assert audit.rows == 1
+    assert await scalar(seeded, "SELECT count(*) FROM audit_events") == before - 1
+    # The setting lived in retention's transaction only: the log is append-only again.
+    with pytest.raises(DBAPIError, match="append-only"):
+        async with seeded.begin() as conn:
+            await conn.execute(text("DELETE FROM audit_events"))
