@@ -15,11 +15,14 @@ from email.utils import parsedate_to_datetime
 from xml.etree.ElementTree import Element  # only the type; parsing is defusedxml
 
 from defusedxml import ElementTree  # type: ignore[import-untyped]
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from db.repos import economic_calendar as calendar_repo
 from db.repos import news as repo
 from db.repos.company_aliases import names_by_symbol, sync_company_names
 from domain.news.articles import NewArticle, NewsCategory
+from domain.news.calendar import NewEconomicEvent
 from domain.news.feeds import (
     FeedError,
     Rejected,
@@ -215,3 +218,19 @@ def describe(summary: NewsImportSummary) -> Sequence[str]:
     ]
     lines += [f"  {r.where}: {r.reason}" for r in summary.rejected[:20]]
     return lines
+
+
+async def write_demo_news(
+    conn: AsyncConnection,
+    articles: Sequence[NewArticle],
+    events: Sequence[NewEconomicEvent],
+) -> int:
+    """Replace the simulated articles and calendar with the demo's; the articles written."""
+    await conn.execute(text("DELETE FROM news_articles WHERE data_source = 'SIMULATED'"))
+    await conn.execute(text("DELETE FROM economic_events WHERE data_source = 'SIMULATED'"))
+    await sync_company_names(conn)
+    ids: list[int] = []
+    for start in range(0, len(articles), 5_000):
+        ids += await repo.add_articles(conn, articles[start : start + 5_000], outbox=False)
+    await calendar_repo.add_events(conn, events)
+    return len(ids)

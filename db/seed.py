@@ -18,12 +18,14 @@ import polars as pl
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from db.news_imports import write_demo_news
 from db.repos.fundamentals import upsert_statements
 from db.repos.markets import bump_reference_version
 from db.screener import refresh_screener
 from domain.demo.fundamentals import demo_statements
 from domain.demo.generate import DemoDataset, generate_demo
 from domain.demo.holidays import PK_HOLIDAYS
+from domain.demo.news import demo_news
 from domain.demo.universe import INDICES, SECTORS
 from domain.markets.sessions import default_sessions
 
@@ -126,6 +128,8 @@ async def seed_demo(
         counts = await _write_bars(conn, data, step)
         statements = await _write_statements(conn, data, seed)
         step("financial statements", statements)
+        articles, events = demo_news(data, demo_statements(data, seed=seed), seed=seed)
+        step("news articles", await write_demo_news(conn, articles, events))
         await bump_reference_version(conn)
     # Derived data, rebuilt from what was just committed (it reads through new connections).
     screened = await refresh_screener(engine)
