@@ -1,8 +1,10 @@
 """News and search at 100,000 articles: p50/p95 of searchNews, companyNews and news.
 
 Its own database (psx_bench_news): 2 years of demo data (its news included), topped up to
-ARTICLES with generated stories over the same two years and symbols. Times are of the use
-cases' database work (the PostgreSQL backend and the news repository), per call:
+ARTICLES with generated stories over the same two years and symbols, their words drawn from
+a Zipf-like vocabulary (the domain words of the queries each in a few percent of articles).
+Times are of the use cases' database work (the PostgreSQL backend and the news repository),
+per call:
 `python -m bench.news [--runs 50]`.
 """
 
@@ -79,12 +81,17 @@ async def _top_up(engine: Any, symbols: list[str]) -> None:
         have = int((await conn.execute(text("SELECT count(*) FROM news_articles"))).scalar_one())
     if have >= ARTICLES:
         return
-    print(f"adding {ARTICLES - have:,} generated articles (about a minute)")
+    print(f"adding {ARTICLES - have:,} generated articles (a minute or two)")
     rng = np.random.default_rng(5)
     cats = list(NewsCategory)
+    # A Zipf-like vocabulary as news text has: a few hundred common words (made up), then the
+    # domain words (each in a few percent of articles), then a long tail.
+    vocab = [f"w{i}x" for i in range(300)] + _WORDS + [f"t{i}q" for i in range(8000)]
+    weights = 1.0 / np.arange(1, len(vocab) + 1) ** 1.05
+    weights /= weights.sum()
     batch: list[NewArticle] = []
     for i in range(ARTICLES - have):
-        words = [_WORDS[j] for j in rng.integers(0, len(_WORDS), 40)]
+        words = [vocab[j] for j in rng.choice(len(vocab), 60, p=weights)]
         syms = tuple(
             sorted({symbols[j] for j in rng.integers(0, len(symbols), rng.integers(0, 3))})
         )
