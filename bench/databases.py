@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import os
-from datetime import date
+from datetime import date, datetime
 
 import asyncpg
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from db.cache import MemoryQuoteStore
+from db.engine import Database, make_engine
 from db.migrate import migrate
+from db.quotes import prime_quotes
+from db.reference import RangeCache, ReferenceCache
 from db.seed import seed_demo
+from resolvers.context import Services
 
 ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 END = date(2026, 11, 19)
@@ -41,3 +46,18 @@ async def prepare(engine: AsyncEngine, *, years: int, end: date = END) -> None:
         async with engine.connect() as conn:
             await conn.execution_options(isolation_level="AUTOCOMMIT")
             await conn.execute(text("ANALYZE"))
+
+
+async def bench_services(name: str, *, years: int, end: date, now: datetime) -> Services:
+    """Services over the prepared database `name`: quotes primed in process, a fixed clock."""
+    engine = make_engine(await database_url(name))
+    await prepare(engine, years=years, end=end)
+    quotes = MemoryQuoteStore()
+    await prime_quotes(engine, quotes)
+    return Services(
+        database=Database(primary=engine, read=engine),
+        quotes=quotes,
+        reference=ReferenceCache(engine),
+        ranges=RangeCache(engine, today=lambda: end),
+        clock=lambda: now,
+    )

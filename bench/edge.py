@@ -36,14 +36,9 @@ from api.app import create_app
 from api.graphql import GraphQLApp
 from api.response_cache import ResponseCache
 from api.settings import Environment, Settings
-from bench.databases import database_url, prepare
+from bench.databases import bench_services
 from bench.operations import QUOTE1_QUERY
-from db.cache import MemoryQuoteStore
-from db.engine import Database, make_engine
-from db.quotes import prime_quotes
-from db.reference import RangeCache, ReferenceCache
 from domain.markets.sessions import PKT
-from resolvers.context import Services
 from schema import build_schema
 
 DATABASE = "psx_bench_edge"
@@ -78,17 +73,8 @@ async def _time(
 
 async def main(requests: int) -> None:
     """Print p50/p95 per variant and the edge's overhead."""
-    engine = make_engine(await database_url(DATABASE))
-    await prepare(engine, years=1, end=END)
-    quotes = MemoryQuoteStore()
-    await prime_quotes(engine, quotes)
-    services = Services(
-        database=Database(primary=engine, read=engine),
-        quotes=quotes,
-        reference=ReferenceCache(engine),
-        ranges=RangeCache(engine, today=lambda: END),
-        clock=lambda: NOW,
-    )
+    services = await bench_services(DATABASE, years=1, end=END, now=NOW)
+    engine = services.database.primary
     settings = Settings(environment=Environment.TEST)
     app = create_app(settings, services=services)
     bare = Starlette(

@@ -40,16 +40,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.app import create_app
 from api.settings import Environment, Settings
-from bench.databases import database_url, prepare
-from db.cache import MemoryQuoteStore
-from db.engine import Database, make_engine
-from db.quotes import prime_quotes
-from db.reference import RangeCache, ReferenceCache
+from bench.databases import bench_services
 from db.repos import portfolios as repo
 from domain.markets.sessions import PKT
 from domain.portfolios.inputs import TransactionInput, build_transaction
 from domain.portfolios.ledger import PortfolioPolicy, TransactionType
-from resolvers.context import Services
 from resolvers.portfolio_views import clear_replay_cache
 
 DATABASE = "psx_bench_portfolios"
@@ -181,17 +176,8 @@ def _percentile(samples: list[float], p: float) -> float:
 
 async def main(runs: int, others: int) -> None:
     """Print p50/p95 of positions, performance(Y1) and risk(Y1)."""
-    engine = make_engine(await database_url(DATABASE))
-    await prepare(engine, years=YEARS, end=END)
-    quotes = MemoryQuoteStore()
-    await prime_quotes(engine, quotes)
-    services = Services(
-        database=Database(primary=engine, read=engine),
-        quotes=quotes,
-        reference=ReferenceCache(engine),
-        ranges=RangeCache(engine, today=lambda: END),
-        clock=lambda: NOW,
-    )
+    services = await bench_services(DATABASE, years=YEARS, end=END, now=NOW)
+    engine = services.database.primary
     ref = await services.reference.get()
     symbols = sorted(ref.instrument_by_symbol)[:SYMBOLS]
     rows = statement(await _closes(engine, symbols), seed=11)

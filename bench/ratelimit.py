@@ -37,16 +37,11 @@ from starlette.responses import Response
 from api.app import create_app
 from api.ratelimit import MemoryBuckets, RateLimiter, RedisBuckets, Tier
 from api.settings import Environment, Settings
-from bench.databases import database_url, prepare
+from bench.databases import bench_services
 from bench.operations import QUOTE1_QUERY
-from db.cache import MemoryQuoteStore
-from db.engine import Database, make_engine
-from db.quotes import prime_quotes
-from db.reference import RangeCache, ReferenceCache
 from domain.accounts.roles import Role
 from domain.accounts.users import Client
 from domain.markets.sessions import PKT
-from resolvers.context import Services
 
 DATABASE = "psx_bench"
 END = date(2026, 11, 19)
@@ -105,17 +100,8 @@ async def main(requests: int) -> None:
     print(_line("reserve+refund, in-process", await _limiter(local, requests, blocking=True)))
     await redis.aclose()
 
-    engine = make_engine(await database_url(DATABASE))
-    await prepare(engine, years=1, end=END)
-    quotes = MemoryQuoteStore()
-    await prime_quotes(engine, quotes)
-    services = Services(
-        database=Database(primary=engine, read=engine),
-        quotes=quotes,
-        reference=ReferenceCache(engine),
-        ranges=RangeCache(engine, today=lambda: END),
-        clock=lambda: NOW,
-    )
+    services = await bench_services(DATABASE, years=1, end=END, now=NOW)
+    engine = services.database.primary
     variants = {
         "edge, limiter off": Settings(environment=Environment.TEST, rate_limit=False),
         "edge, limiter on (in-process)": Settings(
