@@ -141,6 +141,17 @@ async def _import(settings: Settings, args: argparse.Namespace) -> int:
                     )
                     for line in describe(news):
                         console.print(f"{path}: {line}" if not line.startswith(" ") else line)
+                    if news.ids and settings.redis_url:
+                        # After the commit: servers' `news` subscribers hear of them via Redis.
+                        from redis.asyncio import from_url
+
+                        from resolvers.news import publish_articles
+
+                        publisher = from_url(settings.redis_url)
+                        try:
+                            await publish_articles(engine, publisher.publish, news.ids)
+                        finally:
+                            await publisher.aclose()
                     continue
                 elif args.kind == "fundamentals":
                     statements, rejects = parse_fundamentals_csv(data.decode("utf-8-sig"))

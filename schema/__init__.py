@@ -28,6 +28,7 @@ from schema.limits import LIMIT_EXTENSIONS
 from schema.markets.queries import MarketQueries
 from schema.markets.subscriptions import MarketSubscriptions
 from schema.news.queries import NewsQueries
+from schema.news.subscriptions import NewsSubscriptions
 from schema.observability import OperationObserver, observability_extension
 from schema.portfolios.mutations import PortfolioMutations
 from schema.portfolios.queries import PortfolioQueries
@@ -67,7 +68,7 @@ class Mutation(
 
 
 @strawberry.type(description="Follow the market live (over WebSocket).")
-class Subscription(MarketSubscriptions, AlertSubscriptions):
+class Subscription(MarketSubscriptions, AlertSubscriptions, NewsSubscriptions):
     pass
 
 

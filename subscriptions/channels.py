@@ -7,6 +7,8 @@ CANDLES = "candles:"
 INDICES = "indices:"
 ALERTS = "alerts:"
 MARKET_STATUS = "market:status"
+NEWS = "news:"
+ALL_NEWS = "news:*"  # every new article, whatever it is about
 MARKET_CLOCK = "market:clock"  # the feed's clock, once a second, for processes without a feed
 
 
@@ -33,3 +35,8 @@ def alerts(user_id: str) -> str:
 def symbol_of(channel: str) -> str:
     """The symbol (or code) a per-symbol channel is about."""
     return channel.split(":", 1)[1]
+
+
+def news(symbol: str) -> str:
+    """New articles tagged with one symbol."""
+    return NEWS + symbol
