@@ -16,6 +16,7 @@ from db.cache import QuoteStore
 from db.engine import Database
 from db.mail import Mailer
 from db.reference import RangeCache, ReferenceCache
+from db.search import SearchBackend
 from db.security import AttemptLimiter, Denylist, MemoryDenylist, MemoryLimiter
 from db.storage import LocalReportStore, ReportStore
 from domain.accounts.roles import Role
@@ -96,6 +97,8 @@ class Services:
     # The SBP policy rate (PSX_SBP_POLICY_RATE) as an annual fraction: risk's default rate.
     risk_free_rate: float = 0.105
     reports: Reports = field(default_factory=ephemeral_reports)
+    # SEARCH_URL's backend (db.search.make_search_backend); None: PostgreSQL on database.read.
+    search: SearchBackend | None = None
 
 
 @dataclass(slots=True)

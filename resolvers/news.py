@@ -28,7 +28,9 @@ MAX_SYMBOLS = 20
 
 
 def search_backend(ctx: Context) -> SearchBackend:
-    """The search backend of the process (PostgreSQL full text on the read engine)."""
+    """The process's search backend (`Services.search`), else PostgreSQL on the read engine."""
+    if ctx.services.search is not None:
+        return ctx.services.search
     return PostgresSearch(ctx.services.database.read, clock=ctx.services.clock)
 
 
