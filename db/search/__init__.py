@@ -7,7 +7,8 @@ Contract for backends (the results contract itself is in domain/news/search.py):
   (db/search/opensearch.py, imported lazily, `OpenSearchBackend.from_url(url, engine, clock=)`).
 - Articles are written only to PostgreSQL (db/repos/news.py). When `uses_outbox(url)` the
   repository also inserts one `search_outbox` row per written or deleted article (op `index`
-  or `delete`) in the same transaction; after the commit the writer calls `backend.wake()`.
+  or `delete`) in the same transaction (`import news` does, from `uses_outbox(SEARCH_URL)`);
+  a writer inside the server calls `backend.wake()` after the commit.
   The OpenSearch backend's worker drains the outbox (db/search/outbox.py). The PostgreSQL
   backend needs no outbox: its `tsvector` is a generated column of `news_articles`.
 - Tables: `news_articles` (the columns of domain.news.articles.Article; `symbols` text[] of
