@@ -205,11 +205,15 @@ def create_app(
         if owned and settings.search_url and settings.search_url.startswith("opensearch"):
             from db.search.opensearch import OpenSearchBackend  # opensearch-py only when used
 
-            # Builds the indices on a new cluster, then drains the search outbox until stopped.
+            # Builds the indices on a new cluster, drains the search outbox until stopped, and
+            # answers the searches (searchNews, searchCompanies).
             search_outbox = OpenSearchBackend.from_url(
-                settings.search_url, app.state.services.database.primary
+                settings.search_url,
+                app.state.services.database.primary,
+                clock=app.state.services.clock,
             )
             await search_outbox.start()
+            app.state.services = replace(app.state.services, search=search_outbox)
         try:
             yield
         finally:

@@ -75,20 +75,23 @@ class ObservabilityMiddleware:
             request_id_var.reset(token)
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Counted on the way in (the client's connect), not by wrapping `send`: a wrapper there
+        # would be one more coroutine on every message to every subscriber.
         gauge = self.metrics.websockets
-        accepted = False
+        counted = False
 
-        async def counting(message: Message) -> None:
-            nonlocal accepted
-            if message["type"] == "websocket.accept" and not accepted:
-                accepted = True
+        async def counting() -> Message:
+            nonlocal counted
+            message = await receive()
+            if message["type"] == "websocket.connect" and not counted:
+                counted = True
                 gauge.inc()
-            await send(message)
+            return message
 
         try:
-            await self.app(scope, receive, counting)
+            await self.app(scope, counting, send)
         finally:
-            if accepted:
+            if counted:
                 gauge.dec()
 
     async def _http(self, scope: Scope, receive: Receive, send: Send, request_id: str) -> None:

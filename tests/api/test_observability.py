@@ -230,6 +230,7 @@ async def test_open_websockets_are_counted_while_they_last() -> None:
     opened, close = asyncio.Event(), asyncio.Event()
 
     async def socket_app(scope: Any, receive: Any, send: Any) -> None:
+        assert (await receive())["type"] == "websocket.connect"  # as ASGI servers send first
         await send({"type": "websocket.accept"})
         opened.set()
         await close.wait()
@@ -240,6 +241,7 @@ async def test_open_websockets_are_counted_while_they_last() -> None:
     async def send(message: dict[str, Any]) -> None:
         pass
 
+    inbox.put_nowait({"type": "websocket.connect"})
     task = asyncio.create_task(app({"type": "websocket", "headers": []}, inbox.get, send))
     await opened.wait()
     during = _samples(metrics.render().decode())["psx_websocket_connections"]
