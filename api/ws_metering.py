@@ -93,6 +93,8 @@ class MeteredMixin:
     """Charges the connection's messages to its caller (api/ws_metering.py)."""
 
     _meter: MessageMeter | None = None
+    # Each protocol's handler ends the connection's operations its own way.
+    _throttled: Callable[[str], Awaitable[None]]
     # Set by strawberry's handler classes this is mixed into.
     context: Any
     view: Any
@@ -121,9 +123,6 @@ class MeteredMixin:
     async def _stop_meter(self) -> None:
         if self._meter is not None:
             await self._meter.stop()
-
-    async def _throttled(self, message: str) -> None:
-        raise NotImplementedError
 
 
 def throttled_error(message: str) -> GraphQLFormattedError:

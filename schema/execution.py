@@ -279,7 +279,6 @@ class SharedStream:
 
     def __init__(self, source: AsyncIterator[Any], key: str) -> None:
         self._source = source
-        self._key = key
         self.key = key  # what subscribers sharing this stream's results have in common
         self._event: Any = _NO_EVENT
         self._error: Exception | None = None
@@ -315,7 +314,7 @@ class SharedStream:
         except Exception as exc:  # StopAsyncIteration included: the end goes back too
             self._error = exc
             return None
-        text = _shared_text(event, self._key)
+        text = _shared_text(event, self.key)
         if text is None:
             self._event = event
             if getattr(event, _MEMO, None) is None:

@@ -21,6 +21,7 @@ first in line, and they take the usual path.
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import contextlib
 import logging
@@ -55,7 +56,7 @@ Resync = Callable[[Sequence[str]], Awaitable[Sequence[tuple[str, bytes]]]]
 RELAY_TIMEOUT = 1.0
 
 
-class Relay:
+class Relay(abc.ABC):
     """A subscription's way to receive an event's shared result without its task waking.
 
     A transport subclasses it (`deliver` sends the result and calls `settle` once sent) and
@@ -71,9 +72,9 @@ class Relay:
         self.pending = 0  # events relayed here and not yet sent
         self._settled: asyncio.Event | None = None
 
+    @abc.abstractmethod
     def deliver(self, result: str) -> None:
         """Send `result` (an event's shared result); call `settle` once it is sent or lost."""
-        raise NotImplementedError
 
     def settle(self) -> None:
         """One relayed event is done with (sent, lost, or handed back to the mailbox)."""
