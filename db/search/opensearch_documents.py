@@ -135,6 +135,8 @@ def search_page(response: Mapping[str, Any], *, offset: int) -> SearchPage:
             )
         )
     total = int(response["hits"]["total"]["value"])
+    # `track_total_hits: true` counts every match ("eq"); "gte" would be a lower bound.
+    exact = response["hits"]["total"].get("relation", "eq") == "eq"
     aggs = response.get("aggregations", {})
     return SearchPage(
         hits=tuple(hits),
@@ -147,6 +149,7 @@ def search_page(response: Mapping[str, Any], *, offset: int) -> SearchPage:
             symbols=_buckets(aggs.get("symbol", {})),
             months=_buckets(aggs.get("month", {}), "key_as_string"),
         ),
+        exact=exact,
     )
 
 

@@ -14,6 +14,11 @@ Results contract, whatever the backend:
   FACET_SIZE values of category, symbol and month (`YYYY-MM` of `published_at` in UTC), by
   count descending then value ascending.
 - cursors are `domain.pagination` offset cursors of the ordered hits; `total` counts all.
+- a backend may bound the work of a broad query: when more than CANDIDATE_LIMIT articles
+  match, the PostgreSQL backend ranks, pages and facets only the newest CANDIDATE_LIMIT of
+  them, `total` is CANDIDATE_LIMIT (a lower bound) and `exact` is False. With `exact` True
+  (always so with at most CANDIDATE_LIMIT matches, and always on OpenSearch, whose index ranks every
+  match) hits, `total` and facets cover every match.
 """
 
 from __future__ import annotations
@@ -36,6 +41,9 @@ MAX_QUERY_CHARS = 1_000
 # The age at which the recency factor falls to half its range: 0.5 + 0.5 * 2**(-age/half).
 RECENCY_HALF_LIFE_DAYS = 30.0
 COMPANY_LIMIT = 20
+# The most matches a PostgreSQL search ranks and facets (the newest): ranking every match of a
+# word in most articles took seconds at 100,000 articles (bench/README.md).
+CANDIDATE_LIMIT = 1_000
 
 
 def recency_factor(age_days: float) -> float:
@@ -84,7 +92,11 @@ class Facets:
 
 @dataclass(frozen=True, slots=True)
 class SearchPage:
-    """One page of hits with a cursor per hit, the total and the facets."""
+    """One page of hits with a cursor per hit, the total and the facets.
+
+    `exact` is False when the backend ranked only the newest CANDIDATE_LIMIT matches: `total`
+    is then a lower bound, and hits and facets come from those newest matches.
+    """
 
     hits: tuple[SearchHit, ...]
     cursors: tuple[str, ...]
@@ -92,6 +104,7 @@ class SearchPage:
     has_next: bool
     has_previous: bool
     facets: Facets
+    exact: bool = True
 
 
 @dataclass(frozen=True, slots=True)

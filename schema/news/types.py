@@ -10,7 +10,7 @@ import strawberry
 import schema.news.enums  # noqa: F401 - registers the enums
 from domain.news.articles import AnnouncementType, Article, ArticleKind, DataSource, NewsCategory
 from domain.news.calendar import EconomicEvent, EventCategory, Importance
-from domain.news.search import CompanyHit, FacetCount, SearchHit, SearchPage
+from domain.news.search import CANDIDATE_LIMIT, CompanyHit, FacetCount, SearchHit, SearchPage
 from domain.pagination import Page
 from schema.pagination import PageInfo
 
@@ -142,8 +142,23 @@ class NewsSearchConnection:
     edges: list[NewsSearchEdge] = strawberry.field(description="Hits with cursors.")
     nodes: list[NewsSearchHit] = strawberry.field(description="The hits of the page.")
     page_info: PageInfo = strawberry.field(description="Where the page sits.")
-    total_count: int = strawberry.field(description="Articles matching query and filters.")
-    facets: NewsFacets = strawberry.field(description="Counts over every matching article.")
+    total_count: int = strawberry.field(
+        description=(
+            f"Articles matching query and filters ({CANDIDATE_LIMIT:,}, a lower bound, when "
+            "`totalCountExact` is false)."
+        )
+    )
+    total_count_exact: bool = strawberry.field(
+        description=(
+            f"False when more than {CANDIDATE_LIMIT:,} articles matched and the search ranked "
+            f"only the newest {CANDIDATE_LIMIT:,} of them: `totalCount` is then a lower bound, "
+            "and the hits, pages and facets come from those newest matches. True: every match "
+            "was ranked, counted and faceted."
+        )
+    )
+    facets: NewsFacets = strawberry.field(
+        description="Counts over every matching article (see `totalCountExact`)."
+    )
 
     @classmethod
     def from_domain(cls, page: SearchPage) -> NewsSearchConnection:
@@ -161,6 +176,7 @@ class NewsSearchConnection:
                 end_cursor=page.cursors[-1] if page.cursors else None,
             ),
             total_count=page.total,
+            total_count_exact=page.exact,
             facets=NewsFacets(
                 categories=_counts(page.facets.categories),
                 symbols=_counts(page.facets.symbols),

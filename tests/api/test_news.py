@@ -151,7 +151,7 @@ async def test_article_by_id_and_a_missing_one_is_null(
 SEARCH = """
 query S($q: String!, $filters: NewsSearchFilters, $first: Int) {
   searchNews(query: $q, filters: $filters, first: $first) {
-    totalCount pageInfo { hasNextPage }
+    totalCount totalCountExact pageInfo { hasNextPage }
     nodes { score title snippet article { url } }
     facets { categories { value count } symbols { value count } months { value count } }
   }
@@ -163,6 +163,7 @@ async def test_search_news_highlights_and_counts(gql: GraphQLClient, news_rows: 
     result = await gql(SEARCH, {"q": 'zephyrine -"update 4"', "first": 2})
     s = result["data"]["searchNews"]
     assert s["totalCount"] == 4
+    assert s["totalCountExact"] is True
     assert s["pageInfo"]["hasNextPage"] is True
     assert "<mark>zephyrine</mark>" in s["nodes"][0]["title"]
     assert "<mark>zephyrine</mark>" in s["nodes"][0]["snippet"]

@@ -151,6 +151,7 @@ class SearchContract:
     async def test_facets_count_every_match(self, search_backend: SearchBackend) -> None:
         page = await self._search(search_backend, "oil", first=1)
         assert page.total == 2
+        assert page.exact
         assert len(page.hits) == 1
         assert page.facets.categories == (
             FacetCount("MARKET", 1),
