@@ -2,9 +2,11 @@
 
 Its own database (psx_bench_news): 2 years of demo data (its news included), topped up to
 ARTICLES with generated stories over the same two years and symbols, their words drawn from
-a Zipf-like vocabulary (the domain words of the queries each in a few percent of articles).
-Times are of the use cases' database work (the PostgreSQL backend and the news repository),
-per call:
+a Zipf-like vocabulary (the domain words of the queries each in a few percent of articles,
+`w1x` in nine articles of ten). Two sets of times, per call:
+- backend: the use cases' database work (the PostgreSQL backend and the news repository);
+- GraphQL: the same first pages as POSTs to /graphql of the app (create_app over httpx's
+  ASGI transport, no sockets), so parsing, validation, resolvers and serialisation count.
 `python -m bench.news [--runs 50]`.
 """
 
@@ -17,14 +19,18 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import numpy as np
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bench.databases import database_url, prepare
-from db.engine import make_engine
+from api.app import create_app
+from api.settings import Environment, Settings
+from bench.databases import END, bench_services
 from db.repos import news as repo
 from db.search.postgres import PostgresSearch
 from domain.news.articles import NewArticle, NewsCategory, NewsFilter
+from resolvers.context import Services
 
 DATABASE = "psx_bench_news"
 ARTICLES = 100_000
@@ -73,10 +79,36 @@ QUERIES = (
     "bank or fertilizer",
     "profit -loss",
     "rupee dollar exports",
+    "w1x",
 )
+SEARCH_QUERY = """
+query SearchNews($q: String!, $filters: NewsSearchFilters) {
+  searchNews(query: $q, filters: $filters, first: 20) {
+    totalCount totalCountExact pageInfo { hasNextPage endCursor }
+    edges { cursor node { score title snippet
+      article { id url source publishedAt category kind symbols } } }
+    facets { categories { value count } symbols { value count } months { value count } }
+  }
+}
+"""
+_ARTICLE_FIELDS = "id url source title summary publishedAt category kind symbols sectors"
+COMPANY_QUERY = f"""
+query CompanyNews($s: String!) {{
+  companyNews(symbol: $s, first: 20) {{
+    totalCount pageInfo {{ hasNextPage endCursor }} nodes {{ {_ARTICLE_FIELDS} }}
+  }}
+}}
+"""
+NEWS_QUERY = f"""
+query News($category: NewsCategory) {{
+  news(category: $category, first: 20) {{
+    totalCount pageInfo {{ hasNextPage endCursor }} nodes {{ {_ARTICLE_FIELDS} }}
+  }}
+}}
+"""
 
 
-async def _top_up(engine: Any, symbols: list[str]) -> None:
+async def _top_up(engine: AsyncEngine, symbols: list[str]) -> None:
     async with engine.connect() as conn:
         have = int((await conn.execute(text("SELECT count(*) FROM news_articles"))).scalar_one())
     if have >= ARTICLES:
@@ -139,54 +171,101 @@ async def _time(name: str, runs: int, call: Callable[[int], Awaitable[object]]) 
     )
 
 
+async def _backend(engine: AsyncEngine, symbols: list[str], runs: int) -> None:
+    search = PostgresSearch(engine, clock=lambda: NOW)
+
+    def searcher(q: str) -> Callable[[int], Awaitable[object]]:
+        return lambda _n: search.search_news(q, NewsFilter(), first=20, after=None)
+
+    for q in QUERIES:
+        page = await search.search_news(q, NewsFilter(), first=20, after=None)
+        shown = f"{page.total:,}{'' if page.exact else '+'}"
+        await _time(f"searchNews({q!r}, {shown} matches)", runs, searcher(q))
+    await _time(
+        "searchNews(all queries, category filter)",
+        runs,
+        lambda n: search.search_news(
+            QUERIES[n % len(QUERIES)],
+            NewsFilter(categories=(NewsCategory.COMPANY,)),
+            first=20,
+            after=None,
+        ),
+    )
+    await _time(
+        "searchCompanies('lucky cemnt')",
+        runs,
+        lambda _n: search.search_companies("lucky cemnt"),
+    )
+
+    async def company(n: int) -> object:
+        async with engine.connect() as conn:
+            return await repo.list_news(
+                conn, NewsFilter(symbols=(symbols[n % len(symbols)],)), first=20, after=None
+            )
+
+    async def listing(n: int) -> object:
+        f = NewsFilter() if n % 2 else NewsFilter(categories=(NewsCategory.MARKET,))
+        async with engine.connect() as conn:
+            return await repo.list_news(conn, f, first=20, after=None)
+
+    await _time("companyNews(first: 20), symbols in turn", runs, company)
+    await _time("news(first: 20), all and MARKET in turn", runs, listing)
+
+
+async def _graphql(services: Services, symbols: list[str], runs: int) -> None:
+    app = create_app(Settings(environment=Environment.TEST), services=services)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://bench") as http:
+
+        async def post(query: str, variables: dict[str, Any]) -> dict[str, Any]:
+            response = await http.post("/graphql", json={"query": query, "variables": variables})
+            body: dict[str, Any] = response.json()
+            if response.status_code != 200 or body.get("errors"):
+                raise SystemExit(f"GraphQL failed ({response.status_code}): {response.text[:300]}")
+            return body
+
+        def searcher(q: str) -> Callable[[int], Awaitable[object]]:
+            return lambda _n: post(SEARCH_QUERY, {"q": q})
+
+        for q in QUERIES:
+            data = (await post(SEARCH_QUERY, {"q": q}))["data"]["searchNews"]
+            shown = f"{data['totalCount']:,}{'' if data['totalCountExact'] else '+'}"
+            await _time(f"searchNews({q!r}, {shown} matches)", runs, searcher(q))
+        await _time(
+            "searchNews(all queries, category filter)",
+            runs,
+            lambda n: post(
+                SEARCH_QUERY,
+                {"q": QUERIES[n % len(QUERIES)], "filters": {"categories": ["COMPANY"]}},
+            ),
+        )
+        await _time(
+            "companyNews(first: 20), symbols in turn",
+            runs,
+            lambda n: post(COMPANY_QUERY, {"s": symbols[n % len(symbols)]}),
+        )
+        await _time(
+            "news(first: 20), all and MARKET in turn",
+            runs,
+            lambda n: post(NEWS_QUERY, {"category": None if n % 2 else "MARKET"}),
+        )
+
+
 async def main(runs: int) -> None:
-    """Print p50/p95 of each measured call."""
-    engine = make_engine(await database_url(DATABASE))
-    await prepare(engine, years=2)
+    """Print p50/p95 of each measured call, of the backend and then through GraphQL."""
+    services = await bench_services(DATABASE, years=2, end=END, now=NOW)
+    engine = services.database.primary
     async with engine.connect() as conn:
         symbols = list((await conn.execute(text("SELECT symbol FROM instruments"))).scalars())
     await _top_up(engine, symbols)
     async with engine.connect() as conn:
         total = int((await conn.execute(text("SELECT count(*) FROM news_articles"))).scalar_one())
     print(f"{total:,} articles")
-    search = PostgresSearch(engine, clock=lambda: NOW)
     try:
-        for q in QUERIES:
-            page = await search.search_news(q, NewsFilter(), first=20, after=None)
-            await _time(
-                f"searchNews({q!r}, {page.total:,} matches)",
-                runs,
-                lambda _n, q=q: search.search_news(q, NewsFilter(), first=20, after=None),
-            )
-        await _time(
-            "searchNews(all queries, category filter)",
-            runs,
-            lambda n: search.search_news(
-                QUERIES[n % len(QUERIES)],
-                NewsFilter(categories=(NewsCategory.COMPANY,)),
-                first=20,
-                after=None,
-            ),
-        )
-        await _time(
-            "searchCompanies('lucky cemnt')",
-            runs,
-            lambda _n: search.search_companies("lucky cemnt"),
-        )
-
-        async def company(n: int) -> object:
-            async with engine.connect() as conn:
-                return await repo.list_news(
-                    conn, NewsFilter(symbols=(symbols[n % len(symbols)],)), first=20, after=None
-                )
-
-        async def listing(n: int) -> object:
-            f = NewsFilter() if n % 2 else NewsFilter(categories=(NewsCategory.MARKET,))
-            async with engine.connect() as conn:
-                return await repo.list_news(conn, f, first=20, after=None)
-
-        await _time("companyNews(first: 20), symbols in turn", runs, company)
-        await _time("news(first: 20), all and MARKET in turn", runs, listing)
+        print("-- backend (PostgreSQL search, news repository)")
+        await _backend(engine, symbols, runs)
+        print("-- GraphQL (POST /graphql through the app)")
+        await _graphql(services, symbols, runs)
     finally:
         await engine.dispose()
 
