@@ -193,13 +193,18 @@ async def _refresh_screener(settings: Settings) -> None:
 async def _retention(settings: Settings, args: argparse.Namespace) -> int:
     from api.retention import run_retention
     from db.engine import make_engine
+    from db.search import uses_outbox
     from domain.retention import PolicyError
     from resolvers.context import utc_now
 
     engine = make_engine(_engine_url(settings))
     try:
         report = await run_retention(
-            engine, settings.retention, now=utc_now(), dry_run=args.dry_run
+            engine,
+            settings.retention,
+            now=utc_now(),
+            dry_run=args.dry_run,
+            search_outbox=uses_outbox(settings.search_url),
         )
     except PolicyError as err:
         console.print(f"[red]PSX_RETENTION: {err}[/red]")

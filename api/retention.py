@@ -17,16 +17,25 @@ log = logging.getLogger(__name__)
 
 
 async def run_retention(
-    engine: AsyncEngine, policy_text: str, *, now: datetime, dry_run: bool
+    engine: AsyncEngine,
+    policy_text: str,
+    *,
+    now: datetime,
+    dry_run: bool,
+    search_outbox: bool = False,
 ) -> RetentionReport:
     """One run of the policy `policy_text` (PSX_RETENTION); a dry run changes nothing.
+
+    `search_outbox` (an OpenSearch SEARCH_URL): queue the removed articles' index deletes.
 
     Raises:
         domain.retention.PolicyError: for a setting that cannot be read.
     """
     policy = parse_policy(policy_text)
-    run = plan_retention if dry_run else apply_retention
-    return RetentionReport(dry_run, await run(engine, policy, now=now))
+    if dry_run:
+        return RetentionReport(dry_run, await plan_retention(engine, policy, now=now))
+    results = await apply_retention(engine, policy, now=now, search_outbox=search_outbox)
+    return RetentionReport(dry_run, results)
 
 
 class RetentionSchedule:
@@ -42,9 +51,11 @@ class RetentionSchedule:
         *,
         every_hours: float,
         clock: Callable[[], datetime],
+        search_outbox: bool = False,
     ) -> None:
         parse_policy(policy_text)  # a bad setting fails at start-up, not a day later
         self._engine = engine
+        self._search_outbox = search_outbox
         self._policy = policy_text
         self._every = every_hours * 3600
         self._clock = clock
@@ -66,7 +77,11 @@ class RetentionSchedule:
             await asyncio.sleep(self._every)
             try:
                 report = await run_retention(
-                    self._engine, self._policy, now=self._clock(), dry_run=False
+                    self._engine,
+                    self._policy,
+                    now=self._clock(),
+                    dry_run=False,
+                    search_outbox=self._search_outbox,
                 )
             except Exception:
                 log.exception("retention run failed; the next one is in %.0f s", self._every)

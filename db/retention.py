@@ -7,6 +7,10 @@ then go by whole monthly partitions where a partition lies entirely before the c
 row deletes for the rest. Hourly bars are the rollup of the minutes and are kept. Each kind
 runs in a transaction of its own, without the statement timeout of ordinary requests.
 
+News articles that go leave a copy in an external search index: with `search_outbox` (an
+OpenSearch SEARCH_URL, `db.search.uses_outbox`) each removed article gets a `delete` row in
+`search_outbox` in the transaction that removes it, which the search worker drains as a delete.
+
 The audit log is append-only (a trigger refuses updates and deletes); retention is its one
 exception: the trigger lets a transaction that has set `psx.retention` delete rows past the
 cut-off it names.
@@ -66,10 +70,18 @@ async def plan_retention(
 
 
 async def apply_retention(
-    engine: AsyncEngine, policy: Mapping[RetentionKind, int | None], *, now: datetime
+    engine: AsyncEngine,
+    policy: Mapping[RetentionKind, int | None],
+    *,
+    now: datetime,
+    search_outbox: bool = False,
 ) -> list[RetentionResult]:
-    """Remove what the policy says has aged out; one transaction per kind."""
-    return await _run(engine, policy, now=now, dry_run=False)
+    """Remove what the policy says has aged out; one transaction per kind.
+
+    With `search_outbox`, each news article removed is queued for deletion from the search
+    index in the same transaction.
+    """
+    return await _run(engine, policy, now=now, dry_run=False, search_outbox=search_outbox)
 
 
 async def _run(
@@ -78,6 +90,7 @@ async def _run(
     *,
     now: datetime,
     dry_run: bool,
+    search_outbox: bool = False,
 ) -> list[RetentionResult]:
     results: list[RetentionResult] = []
     for kind, table in _TABLES.items():
@@ -87,7 +100,8 @@ async def _run(
         before = cutoff(now, days)
         async with engine.begin() as conn:
             await conn.execute(text("SET LOCAL statement_timeout = 0"))
-            result = await _one(conn, kind, table, before, dry_run=dry_run)
+            outbox = search_outbox and kind is RetentionKind.NEWS
+            result = await _one(conn, kind, table, before, dry_run=dry_run, outbox=outbox)
             if dry_run:
                 await conn.rollback()
         results.append(result)
@@ -95,7 +109,13 @@ async def _run(
 
 
 async def _one(
-    conn: AsyncConnection, kind: RetentionKind, table: _Table, before: datetime, *, dry_run: bool
+    conn: AsyncConnection,
+    kind: RetentionKind,
+    table: _Table,
+    before: datetime,
+    *,
+    dry_run: bool,
+    outbox: bool = False,
 ) -> RetentionResult:
     exists = await conn.scalar(text("SELECT to_regclass(:t) IS NOT NULL"), {"t": table.name})
     if not exists:
@@ -125,7 +145,14 @@ async def _one(
         return RetentionResult(kind, before, 0, tuple(str(c) for c in dropped), rolled)
     for name in partitions:
         await conn.execute(text(f'DROP TABLE "{name}"'))
-    deleted = await conn.execute(text(f"DELETE FROM {table.name} WHERE {old}"), params)  # noqa: S608 - names are ours
+    delete = f"DELETE FROM {table.name} WHERE {old}"  # noqa: S608 - names are ours
+    if outbox:
+        # One `delete` row per removed id (the inserted rows count the deleted ones).
+        delete = (
+            f"WITH gone AS ({delete} RETURNING id)"  # noqa: S608 - names are ours
+            " INSERT INTO search_outbox (article_id, op) SELECT id, 'delete' FROM gone"
+        )
+    deleted = await conn.execute(text(delete), params)
     return RetentionResult(
         kind, before, in_partitions + deleted.rowcount, tuple(partitions), rolled
     )

@@ -16,11 +16,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from api.retention import RetentionSchedule
 from db.engine import make_engine
 from db.migrate import migrate
+from db.repos import news as news_repo
 from db.retention import apply_retention, plan_retention
+from db.search.opensearch import OpenSearchBackend
+from db.search.outbox import DrainResult, drain_once
 from db.seed import seed_demo
 from domain.markets.sessions import PKT
+from domain.news.articles import NewArticle, NewsCategory
 from domain.retention import RetentionKind, parse_policy
 from tests.conftest import DEMO_END, NOW, fresh_database
+from tests.fixtures.opensearch import ReplayServer, load
 
 
 @pytest.fixture(scope="module")
@@ -250,3 +255,65 @@ async def test_the_audit_log_loses_only_what_retention_removes(seeded: AsyncEngi
     with pytest.raises(DBAPIError, match="append-only"):
         async with seeded.begin() as conn:
             await conn.execute(text("DELETE FROM audit_events"))
+
+
+# Older than any demo news: only the articles these tests add are past the cut-off.
+NEWS_POLICY = "minute_bars=off,index_minute_bars=off,news=3650"
+
+
+async def add_old_and_new_article(engine: AsyncEngine, key: str) -> tuple[int, int]:
+    """An article 5,000 days old and one 10 days old, without outbox rows (already indexed)."""
+    articles = [
+        NewArticle(
+            source="retention",
+            url=f"https://retention.example/{key}/{age}",
+            title=f"Retention {key} story {age} days old",
+            summary="",
+            body="",
+            published_at=NOW - timedelta(days=age),
+            category=NewsCategory.MARKET,
+        )
+        for age in (5000, 10)
+    ]
+    async with engine.begin() as conn:
+        await conn.execute(text("DELETE FROM search_outbox"))
+        old, new = await news_repo.add_articles(conn, articles, outbox=False)
+    return old, new
+
+
+async def test_news_retention_without_a_search_index_queues_nothing(seeded: AsyncEngine) -> None:
+    old, new = await add_old_and_new_article(seeded, "plain")
+    results = await apply_retention(seeded, parse_policy(NEWS_POLICY), now=NOW)
+    news = next(r for r in results if r.kind is RetentionKind.NEWS)
+    assert news.rows == 1
+    ids = "SELECT count(*) FROM news_articles WHERE id = ANY(:ids)"
+    assert await scalar(seeded, ids, ids=[old, new]) == 1
+    assert await scalar(seeded, "SELECT count(*) FROM search_outbox") == 0
+
+
+async def test_news_retention_queues_index_deletes_that_the_worker_sends(
+    seeded: AsyncEngine,
+) -> None:
+    # Given an old and a new article, both indexed in OpenSearch
+    old, new = await add_old_and_new_article(seeded, "indexed")
+    # When retention runs with the search outbox in use (SEARCH_URL=opensearch://...)
+    results = await apply_retention(seeded, parse_policy(NEWS_POLICY), now=NOW, search_outbox=True)
+    # Then the old article went, and a delete of it waits in the outbox (the same transaction)
+    assert next(r for r in results if r.kind is RetentionKind.NEWS).rows == 1
+    assert await scalar(seeded, "SELECT count(*) FROM news_articles WHERE id = :i", i=old) == 0
+    async with seeded.connect() as conn:
+        queued = (await conn.execute(text("SELECT id, article_id, op FROM search_outbox"))).all()
+    assert [(a, o) for _, a, o in queued] == [(old, "delete")]
+    # And the worker's next drain sends exactly that delete, versioned by the outbox row
+    replay = ReplayServer()
+    replay.expect(load("bulk_retention_delete", {"id": old, "version": queued[0][0]}))
+    await replay.start()
+    backend = OpenSearchBackend.from_url(replay.url, seeded)
+    try:
+        assert await drain_once(seeded, backend) == DrainResult(settled=1)
+    finally:
+        await backend.client.close()
+        await replay.stop()
+    assert (replay.unexpected, replay.exchanges) == ([], [])
+    assert await scalar(seeded, "SELECT count(*) FROM search_outbox") == 0
+    assert await scalar(seeded, "SELECT count(*) FROM news_articles WHERE id = :i", i=new) == 1
