@@ -38,6 +38,7 @@ from db.mail import OutboxMailer
 from db.migrate import migrate
 from db.quotes import DailyBarQuotes, prime_quotes
 from db.reference import RangeCache, ReferenceCache
+from db.search import uses_outbox
 from db.security import make_security_stores
 from db.seed import has_market_data, seed_demo
 from domain.markets.charts import trading_day_of
@@ -151,7 +152,11 @@ def create_app(
     settings = settings or Settings.from_env()
     options = options or StartOptions(seed_if_empty=settings.auto_seed, feed=settings.feed)
     limiter = (
-        make_rate_limiter(settings.redis_url, parse_tiers(settings.rate_limit_tiers))
+        make_rate_limiter(
+            settings.redis_url,
+            parse_tiers(settings.rate_limit_tiers),
+            lease=settings.rate_limit_lease,
+        )
         if settings.rate_limited
         else None
     )
@@ -199,6 +204,7 @@ def create_app(
                 settings.retention,
                 every_hours=settings.retention_every_hours,
                 clock=app.state.services.clock,
+                search_outbox=uses_outbox(settings.search_url),
             )
             retention.start()
         search_outbox = None

@@ -11,6 +11,10 @@ nothing runs.
 Buckets live in Redis (one hash per caller, updated by one Lua script loaded once and run by
 EVALSHA, reloaded on NOSCRIPT, with the server's clock) or, without REDIS_URL, in process with
 the same arithmetic. A Redis failure lets the request through (counted in `stats.errors`).
+The script runs over one pipelined connection (db/redis_wire.py). A reservation that reaches
+Redis also leases up to PSX_RATE_LIMIT_LEASE points for the caller's next operations in this
+process (`RateLimiter`), so most operations are paid without a round trip while no caller
+ever spends more than its bucket holds across processes.
 
 Every answer carries the IETF draft headers (draft-ietf-httpapi-ratelimit-headers):
 `RateLimit-Policy: "<tier>";q=<maximum>;w=<seconds to refill>` and
@@ -23,24 +27,31 @@ import asyncio
 import logging
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from redis.asyncio import Redis
 from redis.exceptions import NoScriptError, RedisError
 
+from db.redis_wire import WireRedis
 from domain.accounts.roles import ENTITLEMENTS, Role
 from schema.budget import Throttle
 
 log = logging.getLogger(__name__)
 
-# KEYS[1]: the bucket. ARGV: maximum, restore rate (points/s), cost (negative: a refund).
-# Returns {granted (0/1), points left (a string: Lua numbers reply as integers)}.
+# Points a process leases ahead from a caller's Redis bucket (at most a tenth of the bucket):
+# most operations are then paid without a round trip (PSX_RATE_LIMIT_LEASE; 0 turns it off).
+LEASE = 50
+
+# KEYS[1]: the bucket. ARGV: maximum, restore rate (points/s), cost (negative: a refund), and
+# optionally points wanted beyond the cost (a lease: given as far as the bucket holds them).
+# Returns {granted (0/1), points left (a string: Lua numbers reply as integers), extra given}.
 BUCKET_SCRIPT = """
 local maximum = tonumber(ARGV[1])
 local rate = tonumber(ARGV[2])
 local cost = tonumber(ARGV[3])
+local wanted = tonumber(ARGV[4] or '0')
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
 local state = redis.call('HMGET', KEYS[1], 'points', 'ts')
@@ -52,13 +63,18 @@ if points == nil then
 end
 points = math.min(maximum, points + math.max(0, now - ts) * rate)
 local granted = 0
+local extra = 0
 if cost <= points then
   points = math.min(maximum, points - cost)
   granted = 1
+  if wanted > 0 then
+    extra = math.floor(math.min(wanted, math.max(0, points)))
+    points = points - extra
+  end
 end
 redis.call('HSET', KEYS[1], 'points', tostring(points), 'ts', tostring(now))
 redis.call('PEXPIRE', KEYS[1], math.ceil(maximum / rate * 1000) + 1000)
-return {granted, tostring(points)}
+return {granted, tostring(points), extra}
 """
 
 
@@ -100,6 +116,12 @@ class Buckets(Protocol):
     async def take(self, key: str, tier: Tier, cost: int) -> tuple[bool, float]:
         """Take `cost` points (a negative cost gives them back): granted, and points left."""
 
+    async def take_extra(
+        self, key: str, tier: Tier, cost: int, wanted: int
+    ) -> tuple[bool, float, int]:
+        """As `take`, and when granted up to `wanted` points more, as far as the bucket holds
+        them: granted, points left, and the extra points taken."""
+
     async def close(self) -> None:
         """Release connections."""
 
@@ -115,28 +137,42 @@ class MemoryBuckets:
 
     async def take(self, key: str, tier: Tier, cost: int) -> tuple[bool, float]:
         """As the Lua script; no await between read and write, so it is atomic."""
+        granted, points, _ = await self.take_extra(key, tier, cost, 0)
+        return granted, points
+
+    async def take_extra(
+        self, key: str, tier: Tier, cost: int, wanted: int
+    ) -> tuple[bool, float, int]:
+        """As the Lua script with a lease wanted."""
         now = self._clock()
         points, ts = self._state.get(key, (float(tier.maximum), now))
         points = min(tier.maximum, points + max(0.0, now - ts) * tier.restore_rate)
         granted = cost <= points
+        extra = 0
         if granted:
             points = min(float(tier.maximum), points - cost)
+            if wanted > 0:
+                extra = math.floor(min(wanted, max(0.0, points)))
+                points -= extra
         self._state[key] = (points, now)
         if len(self._state) > 100_000:  # forget the fullest (idle) buckets first
             for stale in [k for k, (p, _) in self._state.items() if p >= tier.maximum][:50_000]:
                 del self._state[stale]
-        return granted, points
+        return granted, points, extra
 
     async def close(self) -> None:
         """Nothing to release."""
 
 
 class RedisBuckets:
-    """Buckets in Redis, each change one EVALSHA of BUCKET_SCRIPT."""
+    """Buckets in Redis, each change one EVALSHA of BUCKET_SCRIPT.
+
+    The app's client is `WireRedis` (one pipelined connection); redis-py's client works too.
+    """
 
     remote = True
 
-    def __init__(self, redis: Redis, prefix: str = "ratelimit:") -> None:
+    def __init__(self, redis: Redis | WireRedis, prefix: str = "ratelimit:") -> None:
         self.redis = redis
         self.prefix = prefix
         self._sha: str | None = None
@@ -148,15 +184,22 @@ class RedisBuckets:
 
     async def take(self, key: str, tier: Tier, cost: int) -> tuple[bool, float]:
         """One round trip: EVALSHA, or SCRIPT LOAD and EVALSHA again after a NOSCRIPT."""
+        granted, points, _ = await self.take_extra(key, tier, cost, 0)
+        return granted, points
+
+    async def take_extra(
+        self, key: str, tier: Tier, cost: int, wanted: int
+    ) -> tuple[bool, float, int]:
+        """As `take`, with a lease wanted (the script's fourth argument)."""
         sha = self._sha or await self._load()
-        args = (tier.maximum, tier.restore_rate, cost)
+        args = (tier.maximum, tier.restore_rate, cost, wanted)
         try:
             reply = await self.redis.evalsha(sha, 1, self.prefix + key, *args)
         except NoScriptError:  # the server restarted or SCRIPT FLUSH ran
             sha = await self._load()
             reply = await self.redis.evalsha(sha, 1, self.prefix + key, *args)
-        granted, points = reply
-        return bool(int(granted)), float(points)
+        granted, points, extra = cast("list[Any]", reply)
+        return bool(int(granted)), float(points), int(extra)
 
     async def close(self) -> None:
         """Close the connection pool."""
@@ -176,13 +219,50 @@ class LimiterStats:
         return sum(self.rejections.values())
 
 
-class RateLimiter:
-    """The cost budget of callers (schema/budget.py's `Budget`), with the HTTP headers."""
+@dataclass(slots=True)
+class Lease:
+    """Points a process took from a caller's Redis bucket ahead of use.
 
-    def __init__(self, buckets: Buckets, tiers: Mapping[Role, Tier] | None = None) -> None:
+    `points` are the caller's own, spent here without a round trip until they run out or the
+    lease ends (then what is left goes back). `remote` is the bucket as Redis last reported
+    it, at `at` (monotonic), for the caller's `currentlyAvailable`.
+    """
+
+    points: float
+    remote: float
+    at: float
+    tier: Tier
+    timer: asyncio.TimerHandle | None = None
+
+
+class RateLimiter:
+    """The cost budget of callers (schema/budget.py's `Budget`), with the HTTP headers.
+
+    With `lease` > 0 and Redis buckets, a reservation that reaches Redis also takes up to
+    `lease` points more (never more than the bucket holds) for this process to spend on the
+    caller's next operations without a round trip; refunds go back to the lease. A lease ends
+    `lease_seconds` after it was taken and its unspent points go back to the bucket. Points
+    are always taken from Redis before they are spent, so callers never get more than their
+    bucket across processes; the price is that a lease's points are kept from the caller's
+    other processes for at most `lease_seconds`.
+    """
+
+    def __init__(
+        self,
+        buckets: Buckets,
+        tiers: Mapping[Role, Tier] | None = None,
+        *,
+        lease: int = 0,
+        lease_seconds: float = 1.0,
+        clock: Any = time.monotonic,
+    ) -> None:
         self.buckets = buckets
         self.tiers = dict(tiers or default_tiers())
         self.stats = LimiterStats()
+        self.lease = lease if buckets.remote else 0
+        self.lease_seconds = lease_seconds
+        self._clock = clock
+        self._leases: dict[str, Lease] = {}
         self._pending: set[asyncio.Task[None]] = set()
 
     def caller(self, context: Any) -> tuple[str, Tier]:
@@ -196,16 +276,79 @@ class RateLimiter:
     async def reserve(self, context: Any, cost: int) -> Throttle:
         """Take the estimate from the caller's bucket; 429 and Retry-After when it cannot pay."""
         key, tier = self.caller(context)
+        if self.lease:
+            lease = self._leases.get(key)
+            if lease is not None and lease.points >= cost:
+                lease.points -= cost
+                return self._answer(context, cost, self._leased(lease, tier))
         try:
-            granted, points = await self.buckets.take(key, tier, cost)
+            throttle = await self._take(key, tier, cost)
         except RedisError:
             log.warning("rate-limit store unavailable: letting the operation through")
             self.stats.errors += 1
             return Throttle(True, tier.maximum, float(tier.maximum), tier.restore_rate, tier.name)
-        throttle = Throttle(granted, tier.maximum, points, tier.restore_rate, tier.name)
-        headers = _headers_of(context)
+        return self._answer(context, cost, throttle)
+
+    async def _take(self, key: str, tier: Tier, cost: int) -> Throttle:
+        if not self.lease:
+            granted, points = await self.buckets.take(key, tier, cost)
+            return Throttle(granted, tier.maximum, points, tier.restore_rate, tier.name)
+        # What the lease holds pays first (taken out now, so that a lease ending during the
+        # round trip cannot give the same points back); Redis is asked for the rest and more.
+        lease = self._leases.get(key)
+        held = 0
+        if lease is not None:
+            held = math.floor(lease.points)
+            lease.points -= held
+        try:
+            granted, points, extra = await self.buckets.take_extra(
+                key, tier, cost - held, min(self.lease, tier.maximum // 10)
+            )
+        except RedisError:
+            self._put_back(key, tier, held)
+            raise
         if not granted:
-            self.stats.rejections[tier.name] = self.stats.rejections.get(tier.name, 0) + 1
+            self._put_back(key, tier, held)
+            lease = self._leases.get(key)
+            left = min(float(tier.maximum), points + (lease.points if lease is not None else 0))
+            return Throttle(False, tier.maximum, left, tier.restore_rate, tier.name)
+        now = self._clock()
+        lease = self._leases.get(key)  # the same, another request's, or none (it ended)
+        if lease is None:
+            lease = self._leases[key] = Lease(0.0, points, now, tier)
+            lease.timer = asyncio.get_running_loop().call_later(
+                self.lease_seconds, self._end_lease, key
+            )
+        lease.points += extra
+        lease.remote, lease.at = points, now
+        return self._leased(lease, tier)
+
+    def _put_back(self, key: str, tier: Tier, points: int) -> None:
+        """Points taken from a lease and not spent: to the lease, or Redis if it ended."""
+        if points <= 0:
+            return
+        lease = self._leases.get(key)
+        if lease is not None:
+            lease.points += points
+        else:
+            self._background(self._give_back(key, tier, points))
+
+    def _leased(self, lease: Lease, tier: Tier) -> Throttle:
+        """The caller's bucket as seen from here: Redis's refilled since, plus the lease."""
+        refilled = lease.remote + max(0.0, self._clock() - lease.at) * tier.restore_rate
+        available = min(float(tier.maximum), refilled + lease.points)
+        return Throttle(True, tier.maximum, available, tier.restore_rate, tier.name)
+
+    def _end_lease(self, key: str) -> None:
+        lease = self._leases.pop(key, None)
+        if lease is not None and lease.points >= 1:
+            self._background(self._give_back(key, lease.tier, math.floor(lease.points)))
+
+    def _answer(self, context: Any, cost: int, throttle: Throttle) -> Throttle:
+        headers = _headers_of(context)
+        if not throttle.allowed:
+            name = throttle.policy
+            self.stats.rejections[name] = self.stats.rejections.get(name, 0) + 1
             response = getattr(context, "response", None)
             if headers is not None:
                 response.status_code = 429  # type: ignore[union-attr]
@@ -218,26 +361,35 @@ class RateLimiter:
     ) -> Throttle | None:
         """Give back what the operation did not use.
 
-        Given the bucket as the reservation left it (`after`), a refund to Redis is sent in
-        the background (off the response's path: one Redis round trip instead of two) and the
-        state reported is that plus the points; a caller's next reservation can reach Redis
-        before it, which only errs on the strict side.
+        With a lease, the points go back to it. Otherwise, given the bucket as the reservation
+        left it (`after`), a refund to Redis is sent in the background (off the response's
+        path: one Redis round trip instead of two) and the state reported is that plus the
+        points; a caller's next reservation can reach Redis before it, which only errs on the
+        strict side.
         """
         key, tier = self.caller(context)
-        if after is not None and self.buckets.remote:
-            task = asyncio.create_task(self._give_back(key, tier, points))
-            self._pending.add(task)
-            task.add_done_callback(self._pending.discard)
+        lease = self._leases.get(key) if self.lease else None
+        if lease is not None:
+            lease.points += points
+            throttle = self._leased(lease, tier)
+        elif after is not None and self.buckets.remote:
+            self._background(self._give_back(key, tier, points))
             left = min(float(tier.maximum), after.available + points)
+            throttle = Throttle(True, tier.maximum, left, tier.restore_rate, tier.name)
         else:
             try:
                 _, left = await self.buckets.take(key, tier, -points)
             except RedisError:
                 self.stats.errors += 1
                 return None
-        throttle = Throttle(True, tier.maximum, left, tier.restore_rate, tier.name)
+            throttle = Throttle(True, tier.maximum, left, tier.restore_rate, tier.name)
         _rate_headers(_headers_of(context), throttle)
         return throttle
+
+    def _background(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
 
     async def _give_back(self, key: str, tier: Tier, points: int) -> None:
         try:
@@ -251,7 +403,11 @@ class RateLimiter:
             await asyncio.gather(*self._pending, return_exceptions=True)
 
     async def close(self) -> None:
-        """Release the store (after the refunds on their way)."""
+        """Release the store, after returning the leases and the refunds on their way."""
+        for key, lease in list(self._leases.items()):
+            if lease.timer is not None:
+                lease.timer.cancel()
+            self._end_lease(key)
         await self.drain()
         await self.buckets.close()
 
@@ -272,11 +428,13 @@ def _rate_headers(headers: Any, throttle: Throttle) -> None:
 
 
 def make_rate_limiter(
-    redis_url: str | None, tiers: Mapping[Role, Tier] | None = None
+    redis_url: str | None, tiers: Mapping[Role, Tier] | None = None, *, lease: int = LEASE
 ) -> RateLimiter:
-    """Redis buckets when REDIS_URL is set, in-process ones otherwise."""
+    """Redis buckets when REDIS_URL is set (with leases of `lease` points), in-process ones
+    otherwise."""
     if redis_url:
-        # A Redis that does not answer lets requests through after 250 ms, never holds them.
-        redis = Redis.from_url(redis_url, socket_timeout=0.25, socket_connect_timeout=0.25)
-        return RateLimiter(RedisBuckets(redis), tiers)
+        # One pipelined connection (db/redis_wire.py): a Redis that does not answer lets
+        # requests through after 250 ms, never holds them.
+        buckets = RedisBuckets(WireRedis.from_url(redis_url, timeout=0.25))
+        return RateLimiter(buckets, tiers, lease=lease)
     return RateLimiter(MemoryBuckets(), tiers)

@@ -63,6 +63,8 @@ class Settings:
     operation's estimated cost at most; 1000), PSX_RATE_LIMIT (on/off; on, but off under
     PSX_ENV=test unless set), PSX_RATE_LIMIT_TIERS (bucket per role, `maximum:points a second`:
     `USER=1000:16.7,PREMIUM=5000:83`; defaults from the entitlements' budget a minute),
+    PSX_RATE_LIMIT_LEASE (points a process takes ahead from a caller's Redis bucket, spent
+    without a round trip for up to a second; 50, 0 for a round trip per operation),
     PSX_EXECUTION_TIMEOUT (seconds an operation may run; 10) and PSX_STATEMENT_TIMEOUT
     (PostgreSQL statement_timeout in milliseconds; 15000, 0 for none).
 
@@ -125,6 +127,7 @@ class Settings:
     max_query_cost: int = 1_000
     rate_limit: bool | None = None  # None: on, except in the test environment
     rate_limit_tiers: str = ""
+    rate_limit_lease: int = 50
     execution_timeout: float = 10.0
     statement_timeout: int = 15_000
     log_format: str = "text"
@@ -195,6 +198,7 @@ class Settings:
             max_query_cost=int(e.get("PSX_MAX_QUERY_COST", "1000")),
             rate_limit=_flag(e["PSX_RATE_LIMIT"], True) if e.get("PSX_RATE_LIMIT") else None,
             rate_limit_tiers=e.get("PSX_RATE_LIMIT_TIERS", ""),
+            rate_limit_lease=int(e.get("PSX_RATE_LIMIT_LEASE", "50")),
             execution_timeout=float(e.get("PSX_EXECUTION_TIMEOUT", "10")),
             statement_timeout=int(e.get("PSX_STATEMENT_TIMEOUT", "15000")),
             log_format=e.get("PSX_LOG_FORMAT", "json" if production else "text").strip().lower(),

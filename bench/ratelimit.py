@@ -6,10 +6,13 @@
 Prints p50/p99 in milliseconds of:
 - the limiter's reserve + refund round trip (two EVALSHA calls) against real Redis
   (REDIS_URL, default redis://127.0.0.1:6379/14), both awaited and as requests do it (the
-  refund sent in the background, off the response's path), and the in-process buckets;
+  refund sent in the background, off the response's path), with the app's pipelined client
+  (db/redis_wire.py) and with redis-py's, and the in-process buckets;
 - a whole request through the app (edge, strawberry, a `quote` query by GET, which is never
   response-cached, so each one executes and is charged) with the limiter off, on with
-  in-process buckets and on with Redis buckets. Buckets are sized so nothing is throttled.
+  in-process buckets and on with Redis buckets, with leases (the default: most operations
+  are paid from points leased ahead) and without (a round trip per operation). Buckets are
+  sized so nothing is throttled.
 
 The app runs in process over httpx's ASGI transport, on the local database `psx_bench`
 (DATABASE_URL overrides it) seeded with one year of demo data on first use. Variants are
@@ -39,6 +42,7 @@ from api.ratelimit import MemoryBuckets, RateLimiter, RedisBuckets, Tier
 from api.settings import Environment, Settings
 from bench.databases import bench_services
 from bench.operations import QUOTE1_QUERY
+from db.redis_wire import WireRedis
 from domain.accounts.roles import Role
 from domain.accounts.users import Client
 from domain.markets.sessions import PKT
@@ -89,21 +93,27 @@ async def _limiter(limiter: RateLimiter, samples: int, *, blocking: bool) -> lis
 async def main(requests: int) -> None:
     """Print the limiter's round trip and the edge with the limiter off and on."""
     tiers = {role: Tier(role.value, 1_000_000_000, 1_000_000) for role in Role}
-    redis = Redis.from_url(REDIS_URL)
-    remote = RateLimiter(RedisBuckets(redis, prefix="bench-rl:"), tiers)
+    for name, redis in (
+        ("wire", WireRedis.from_url(REDIS_URL)),
+        ("redis-py", Redis.from_url(REDIS_URL)),
+    ):
+        remote = RateLimiter(RedisBuckets(redis, prefix="bench-rl:"), tiers)
+        both = await _limiter(remote, requests, blocking=True)
+        print(_line(f"reserve+refund, {name}, both awaited", both))
+        on_path = await _limiter(remote, requests, blocking=False)
+        await remote.drain()
+        print(_line(f"reserve+refund, {name}, refund in bg", on_path))
+        await redis.aclose()
     local = RateLimiter(MemoryBuckets(), tiers)
-    both = await _limiter(remote, requests, blocking=True)
-    print(_line("reserve+refund, Redis, both awaited", both))
-    on_path = await _limiter(remote, requests, blocking=False)
-    await remote.drain()
-    print(_line("reserve+refund, Redis, refund in bg", on_path))
     print(_line("reserve+refund, in-process", await _limiter(local, requests, blocking=True)))
-    await redis.aclose()
 
     services = await bench_services(DATABASE, years=1, end=END, now=NOW)
     engine = services.database.primary
     variants = {
         "edge, limiter off": Settings(environment=Environment.TEST, rate_limit=False),
+        "edge, limiter off, REDIS_URL set": Settings(
+            environment=Environment.TEST, rate_limit=False, redis_url=REDIS_URL
+        ),
         "edge, limiter on (in-process)": Settings(
             environment=Environment.TEST, rate_limit=True, rate_limit_tiers=HUGE
         ),
@@ -112,6 +122,13 @@ async def main(requests: int) -> None:
             rate_limit=True,
             rate_limit_tiers=HUGE,
             redis_url=REDIS_URL,
+        ),
+        "edge, limiter on (Redis, no leases)": Settings(
+            environment=Environment.TEST,
+            rate_limit=True,
+            rate_limit_tiers=HUGE,
+            redis_url=REDIS_URL,
+            rate_limit_lease=0,
         ),
     }
     params = {"query": QUOTE1_QUERY, "variables": json.dumps({"s": "OGDC"})}

@@ -276,3 +276,78 @@ async def test_a_throttled_subscription_does_not_start() -> None:
     assert first.errors[0].extensions["code"] == "THROTTLED"  # type: ignore[index]
     with pytest.raises(StopAsyncIteration):
         await anext(stream)
+
+
+def _leasing(redis: Redis, prefix: str, tier: Tier, **kwargs: Any) -> RateLimiter:
+    """A limiter of one process with leases, on buckets shared through Redis."""
+    return RateLimiter(RedisBuckets(redis, prefix=prefix), {Role.USER: tier}, **kwargs)
+
+
+async def _left(redis: Redis, prefix: str, tier: Tier) -> int:
+    _, left = await RedisBuckets(redis, prefix=prefix).take("ip:unknown", tier, 0)
+    return round(left)
+
+
+async def test_a_lease_pays_the_next_operations_without_touching_redis(redis: Redis) -> None:
+    tier, prefix = Tier("USER", 1000, 0.0001), f"test-rl:{uuid.uuid4()}:"
+    limiter = _leasing(redis, prefix, tier, lease=50)
+    context = _Ctx()
+    first = await limiter.reserve(context, 10)
+    assert first.allowed and round(first.available) == 990
+    assert await _left(redis, prefix, tier) == 940  # the cost and a lease of 50
+    for _ in range(5):
+        assert (await limiter.reserve(context, 10)).allowed
+    assert await _left(redis, prefix, tier) == 940  # paid from the lease
+    assert context.response.headers["ratelimit"].startswith('"USER";r=940;')
+    await limiter.refund(context, 5, first)  # a refund goes back to the lease
+    await limiter.close()  # the lease's unspent points go back to the bucket
+    assert await _left(redis, prefix, tier) == 945
+
+
+async def test_leases_of_several_processes_never_spend_more_than_the_bucket(
+    redis: Redis,
+) -> None:
+    tier, prefix = Tier("USER", 100, 0.0001), f"test-rl:{uuid.uuid4()}:"
+    processes = [_leasing(redis, prefix, tier, lease=10) for _ in range(3)]
+    granted = 0
+    for _ in range(20):
+        for limiter in processes:
+            granted += (await limiter.reserve(_Ctx(), 7)).allowed
+    assert granted * 7 <= 100
+    assert granted >= 11  # leases left in the other processes keep at most 3 x 9 points idle
+    for limiter in processes:
+        await limiter.close()
+    assert await _left(redis, prefix, tier) == 100 - granted * 7
+
+
+async def test_a_throttled_caller_keeps_its_lease_and_pays_from_it_first(redis: Redis) -> None:
+    tier, prefix = Tier("USER", 100, 0.0001), f"test-rl:{uuid.uuid4()}:"
+    limiter = _leasing(redis, prefix, tier, lease=10)
+    other = _leasing(redis, prefix, tier, lease=0)
+    context = _Ctx()
+    assert (await limiter.reserve(context, 80)).allowed  # 80, and a lease of 10
+    assert await _left(redis, prefix, tier) == 10
+    refused = await limiter.reserve(context, 25)  # lease 10 + Redis 10 < 25
+    assert not refused.allowed and round(refused.available) == 20
+    assert context.response.status_code == 429
+    assert (await limiter.reserve(_Ctx(), 15)).allowed  # 10 from the lease, 5 from Redis
+    assert await _left(redis, prefix, tier) == 0  # and the 5 left, leased
+    assert not (await other.reserve(_Ctx(), 1)).allowed
+    assert (await limiter.reserve(_Ctx(), 5)).allowed
+    assert not (await limiter.reserve(_Ctx(), 1)).allowed
+    await limiter.close()
+    await other.close()
+
+
+async def test_a_lease_ends_and_its_points_go_back(redis: Redis) -> None:
+    tier, prefix = Tier("USER", 1000, 0.0001), f"test-rl:{uuid.uuid4()}:"
+    limiter = _leasing(redis, prefix, tier, lease=50, lease_seconds=0.05)
+    assert (await limiter.reserve(_Ctx(), 10)).allowed
+    assert await _left(redis, prefix, tier) == 940
+    await asyncio.sleep(0.2)
+    await limiter.drain()
+    assert await _left(redis, prefix, tier) == 990
+    assert (await limiter.reserve(_Ctx(), 10)).allowed  # a new lease
+    assert await _left(redis, prefix, tier) == 930
+    await limiter.close()
+    assert await _left(redis, prefix, tier) == 980
