@@ -4,6 +4,7 @@ OpenSearch 2.x does (the exact bodies are proven by test_search_opensearch_outbo
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 from collections.abc import AsyncIterator
 from typing import Any
@@ -13,12 +14,25 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.cli import main
+from db.engine import make_engine
+from db.migrate import migrate
 from db.search.opensearch import OpenSearchBackend
-from tests.db import test_search_opensearch_outbox as outbox_tests
-from tests.db.test_search_opensearch_outbox import ARTICLES, add_articles
+from tests.conftest import fresh_database
+from tests.db.test_search_opensearch_outbox import ARTICLES, COMPANIES, add_articles
 from tests.fixtures.opensearch import ReplayServer
 
-os_engine = outbox_tests.os_engine  # the database of the outbox tests, a fixture
+
+@pytest.fixture(scope="module")
+async def os_engine() -> AsyncIterator[AsyncEngine]:
+    """A database of this module's own (its tests truncate the news tables), two companies."""
+    eng = make_engine(await fresh_database(f"psx_test_os_cli_{os.getpid()}"))
+    await migrate(eng)
+    async with eng.begin() as conn:
+        for statement in COMPANIES:
+            await conn.execute(text(statement))
+    yield eng
+    await eng.dispose()
+
 
 SHARDS = {"total": 2, "successful": 1, "failed": 0}
 
