@@ -351,3 +351,36 @@ async def test_a_lease_ends_and_its_points_go_back(redis: Redis) -> None:
     assert await _left(redis, prefix, tier) == 930
     await limiter.close()
     assert await _left(redis, prefix, tier) == 980
+
+
+async def test_a_cached_answer_is_charged_and_reports_the_bucket_now(app_client: Factory) -> None:
+    # The same document each time: the second and later answers come from the response cache.
+    query = FIVE
+    client = app_client("10.0.1.1")
+    first = await client.post("/graphql", json={"query": query})
+    assert first.status_code == 200 and "x-cache" not in first.headers
+    hit = await client.post("/graphql", json={"query": query})
+    assert hit.headers["x-cache"] == "hit"
+    assert hit.json()["data"] == first.json()["data"]
+    cost = hit.json()["extensions"]["cost"]
+    assert cost["actualQueryCost"] == 11
+    assert 3.0 <= cost["throttleStatus"]["currentlyAvailable"] < 4.0  # 25 - 11 - 11
+    assert hit.headers["ratelimit"].startswith('"USER";r=3;')
+    assert int(hit.headers["content-length"]) == len(hit.content)
+    # Another caller's hit is charged to its own bucket.
+    other = await app_client("10.0.1.2").post("/graphql", json={"query": query})
+    assert other.headers["x-cache"] == "hit"
+    assert other.headers["ratelimit"].startswith('"USER";r=14;')
+    # A hit the bucket cannot pay is refused like the operation itself.
+    refused = await client.post("/graphql", json={"query": query})
+    assert refused.status_code == 429 and "x-cache" not in refused.headers
+    assert refused.json()["errors"][0]["extensions"]["code"] == "THROTTLED"
+
+
+async def test_answers_with_errors_are_not_cached(app_client: Factory) -> None:
+    query = '{ quote(symbol: "NOPE") { symbol } }'
+    client = app_client("10.0.1.3")
+    for _ in range(2):
+        response = await client.post("/graphql", json={"query": query})
+        assert response.json()["errors"][0]["extensions"]["code"] == "UNKNOWN_SYMBOL"
+        assert "x-cache" not in response.headers
