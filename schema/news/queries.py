@@ -160,7 +160,8 @@ class NewsQueries:
         description=(
             "Full-text news search. `query` is websearch syntax: words (all must match), "
             '`"a phrase"`, `oil or gas`, `-excluded`. Hits are best first (relevance with a '
-            "recency boost), with highlighted title and snippet, and facets over all matches."
+            "recency boost), with highlighted title and snippet, and facets over all matches "
+            "(over the newest 1,000 when more match: see `totalCountExact`)."
         )
     )
     async def search_news(
