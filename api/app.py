@@ -84,6 +84,7 @@ async def build_services(settings: Settings, options: StartOptions) -> Services:
         settings.database_read_url,
         pool_size=settings.db_pool_size,
         statement_timeout=settings.statement_timeout,
+        read_your_writes=settings.read_your_writes_seconds,
     )
     if options.migrate:
         await migrate(database.primary)

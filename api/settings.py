@@ -27,7 +27,9 @@ def _flag(value: str | None, default: bool) -> bool:
 class Settings:
     """Everything the server can be told.
 
-    Environment variables (all optional): DATABASE_URL, DATABASE_READ_URL, REDIS_URL,
+    Environment variables (all optional): DATABASE_URL, DATABASE_READ_URL (a replica for
+    queries), PSX_READ_YOUR_WRITES_SECONDS (a user's queries read the primary this long after
+    their last write; 5), REDIS_URL,
     PSX_DATA_DIR, PSX_ENV, PSX_HOST, PSX_PORT, PSX_GRAPHIQL, PSX_INTROSPECTION,
     PSX_DEMO_SEED, PSX_AUTO_SEED, PSX_MAX_CANDLES, PSX_DB_POOL_SIZE, PSX_FEED (simulator,
     replay, psx-dps or none; `serve` runs it in-process), PSX_FEED_SPEED, PSX_FEED_RATE (simulated
@@ -76,6 +78,7 @@ class Settings:
 
     database_url: str | None = None
     database_read_url: str | None = None
+    read_your_writes_seconds: float = 5.0
     redis_url: str | None = None
     data_dir: Path = field(default_factory=lambda: Path("data"))
     environment: Environment = Environment.DEVELOPMENT
@@ -145,6 +148,7 @@ class Settings:
         return cls(
             database_url=e.get("DATABASE_URL") or None,
             database_read_url=e.get("DATABASE_READ_URL") or None,
+            read_your_writes_seconds=float(e.get("PSX_READ_YOUR_WRITES_SECONDS", "5")),
             redis_url=e.get("REDIS_URL") or None,
             data_dir=Path(e.get("PSX_DATA_DIR", "data")),
             environment=environment,
