@@ -32,6 +32,7 @@ from schema.news.subscriptions import NewsSubscriptions
 from schema.observability import OperationObserver, observability_extension
 from schema.portfolios.mutations import PortfolioMutations
 from schema.portfolios.queries import PortfolioQueries
+from schema.routing import ReadYourWrites
 from schema.scalars import SCALARS
 from schema.screening.operations import ScreeningMutations, ScreeningQueries
 from schema.timeouts import DEFAULT_TIMEOUT, execution_timeout
@@ -108,6 +109,7 @@ def build_schema(
             *extra,
             cost_extension(max_cost, budget),
             execution_timeout(timeout),
+            ReadYourWrites,
         ],
     )
     check_weights(built._schema)
