@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy import text
@@ -46,6 +47,7 @@ _OUTBOX = text(
     " SELECT id, :op FROM unnest(CAST(:ids AS bigint[])) id"
 )
 _WINDOW = timedelta(days=3)
+_SYMBOL_COUNT = "SELECT count(*) FROM news_article_symbols s WHERE s.symbol = :sym"
 
 
 def _array_literal(values: Sequence[str]) -> str:
@@ -126,34 +128,47 @@ async def list_news(
     """
     size = page_size(first)
     offset = 0 if after is None else decode_cursor(after) + 1
-    where, params = filter_sql(filters, "a")
-    params |= {"off": offset, "n": size + 1}
     if len(filters.symbols) == 1:
-        params["sym"] = filters.symbols[0].upper()
+        # The symbol is the index range; the other filters are conditions on the article.
+        where, params = filter_sql(replace(filters, symbols=()), "a")
+        params |= {"off": offset, "n": size + 1, "sym": filters.symbols[0].upper()}
         cond = "".join(f" AND {w}" for w in where)
         sql = (
             f"SELECT {COLUMNS} FROM news_article_symbols s"  # noqa: S608
             f" JOIN news_articles a ON a.id = s.article_id WHERE s.symbol = :sym{cond}"
             " ORDER BY s.published_at DESC, s.article_id DESC OFFSET :off LIMIT :n"
         )
+        # With no other filter the tags alone count (their foreign key keeps them to stored
+        # articles): an index-only count, without the join.
+        count = None if where else _SYMBOL_COUNT
     else:
+        where, params = filter_sql(filters, "a")
+        params |= {"off": offset, "n": size + 1}
         cond = " WHERE " + " AND ".join(where) if where else ""
         sql = (
             f"SELECT {COLUMNS} FROM news_articles a{cond}"  # noqa: S608
             " ORDER BY a.published_at DESC, a.id DESC OFFSET :off LIMIT :n"
         )
+        count = None
     rows = (await conn.execute(text(sql), params)).mappings().all()
     items = tuple(article_of(r) for r in rows[:size])
+    has_next = len(rows) > size
+    # A last page, when it is not empty, knows the total without counting.
+    last = not has_next and (bool(items) or offset == 0)
     return Page(
         items=items,
         cursors=tuple(encode_cursor(offset + i) for i in range(len(items))),
-        total=await _count(conn, sql, params),
-        has_next=len(rows) > size,
+        total=offset + len(items) if last else await _count(conn, sql, params, count),
+        has_next=has_next,
         has_previous=offset > 0,
     )
 
 
-async def _count(conn: AsyncConnection, sql: str, params: dict[str, object]) -> int:
-    inner = sql.split(" FROM ", 1)[1].split(" ORDER BY ")[0]
-    row = await conn.execute(text(f"SELECT count(*) FROM {inner}"), params)  # noqa: S608
+async def _count(
+    conn: AsyncConnection, sql: str, params: dict[str, object], count: str | None
+) -> int:
+    if count is None:
+        inner = sql.split(" FROM ", 1)[1].split(" ORDER BY ")[0]
+        count = f"SELECT count(*) FROM {inner}"  # noqa: S608
+    row = await conn.execute(text(count), params)
     return int(row.scalar_one())

@@ -109,6 +109,44 @@ async def test_company_news_is_newest_first_in_pages(
     assert "HUBC" in nodes[2]["symbols"]
 
 
+async def test_every_page_of_company_news_has_the_same_total(
+    gql: GraphQLClient, news_rows: list[int]
+) -> None:
+    totals, seen, after = set(), 0, None
+    while True:
+        page = (await gql(COMPANY, {"symbol": "HUBC", "first": 100, "after": after}))["data"][
+            "companyNews"
+        ]
+        totals.add(page["totalCount"])
+        seen += len(page["nodes"])
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert totals == {seen}
+
+
+async def test_news_of_a_symbol_with_other_filters_counts_only_the_matches(
+    gql: GraphQLClient, news_rows: list[int]
+) -> None:
+    query = """
+    query N($from: DateTime, $after: String) {
+      news(symbol: "HUBC", category: COMPANY, from: $from, first: 4, after: $after) {
+        totalCount pageInfo { hasNextPage endCursor } nodes { title }
+      }
+    }
+    """
+    first = (await gql(query, {"from": T0.isoformat()}))["data"]["news"]
+    last = (await gql(query, {"from": T0.isoformat(), "after": first["pageInfo"]["endCursor"]}))[
+        "data"
+    ]["news"]
+    assert (first["totalCount"], first["pageInfo"]["hasNextPage"]) == (6, True)
+    assert (last["totalCount"], last["pageInfo"]["hasNextPage"], len(last["nodes"])) == (
+        6,
+        False,
+        2,
+    )
+
+
 async def test_company_news_of_an_unknown_symbol_is_an_error(gql: GraphQLClient) -> None:
     result = await gql(COMPANY, {"symbol": "NOPE"})
     assert result["data"] is None
