@@ -11,6 +11,13 @@ audit suite.
 
 A request the edge accepts is handed on as a full request (the document text put in), so the
 response cache and strawberry never see hashes.
+
+An `X-API-Key` header is authenticated here, before anything else is read: a malformed,
+unknown, revoked or expired key is a 401 (code UNAUTHENTICATED) naming the problem, never an
+anonymous request; a key together with an `Authorization` header is a 400 (RFC 6750 section
+3.1: one request, one way of sending credentials). An accepted key's principal is left in the
+scope's state for the GraphQL context (api/graphql.py), and the key's persisted-query policy
+applies (api/persisted.py).
 """
 
 from __future__ import annotations
@@ -36,6 +43,10 @@ from api.edge_responses import (
     status_for,
 )
 from api.persisted import NO_CACHE, PersistedDocuments, PersistedError
+from domain.accounts.api_keys import KeyIdentity
+from domain.errors import DomainError
+from resolvers.api_keys import authenticate_key
+from resolvers.context import Principal
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -44,6 +55,9 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 MEDIA_KEY = "psx_media"
+# The principal of the request's API key, for the GraphQL context.
+API_KEY_PRINCIPAL = "psx_api_key_principal"
+API_KEY_HEADER = "x-api-key"
 
 
 class EdgeError(Exception):
@@ -162,7 +176,10 @@ class Edge:
                 raise EdgeError(
                     406, f"Accept {GRAPHQL_RESPONSE_JSON} or {JSON}.", code="NOT_ACCEPTABLE"
                 )
-            forwarded, operation = await self._prepare(scope, receive, headers, query_params, media)
+            key = await _api_key(scope, headers)
+            forwarded, operation = await self._prepare(
+                scope, receive, headers, query_params, media, key
+            )
         except (EdgeError, PersistedError) as err:
             await _respond_error(err, media or JSON, send)
             return
@@ -180,11 +197,12 @@ class Edge:
         headers: dict[str, str],
         query_params: dict[str, str],
         media: str,
+        key: KeyIdentity | None,
     ) -> tuple[tuple[Scope, Receive], OperationDefinitionNode | None]:
         client = headers.get("apollographql-client-name")
         if scope["method"] == "GET":
             params = _decode_get(query_params)
-            query, operation = await self._resolve(params, client, media, get=True)
+            query, operation = await self._resolve(params, client, key, media, get=True)
             if query == params.get("query"):
                 return (scope, receive), operation
             rebuilt = {k: v for k, v in query_params.items() if k != "documentId"}
@@ -204,11 +222,11 @@ class Edge:
                 400, "Unable to parse request body as JSON.", code="BAD_REQUEST"
             ) from exc
         if isinstance(payload, list):
-            return (scope, _replay(await self._batch(payload, client, media))), None
+            return (scope, _replay(await self._batch(payload, client, key, media))), None
         if not isinstance(payload, dict):
             raise _malformed("The request body must be a JSON object.", media)
         _check_params(payload, media)
-        query, operation = await self._resolve(payload, client, media, get=False)
+        query, operation = await self._resolve(payload, client, key, media, get=False)
         if query == payload.get("query"):
             return (scope, _replay(body)), operation
         payload = {k: v for k, v in payload.items() if k != "documentId"}
@@ -219,9 +237,15 @@ class Edge:
         return ({**scope, "headers": new_headers}, _replay(new_body)), operation
 
     async def _resolve(
-        self, params: dict[str, Any], client: str | None, media: str, *, get: bool
+        self,
+        params: dict[str, Any],
+        client: str | None,
+        key: KeyIdentity | None,
+        media: str,
+        *,
+        get: bool,
     ) -> tuple[str, OperationDefinitionNode | None]:
-        resolved = await self.documents.resolve(params, client)
+        resolved = await self.documents.resolve(params, client, key)
         if resolved.query is None:
             raise _malformed("No GraphQL query found in the request.", media)
         name = params.get("operationName")
@@ -249,7 +273,9 @@ class Edge:
             await self.documents.store.put(resolved.register, resolved.query)
         return resolved.query, operation
 
-    async def _batch(self, items: list[Any], client: str | None, media: str) -> bytes:
+    async def _batch(
+        self, items: list[Any], client: str | None, key: KeyIdentity | None, media: str
+    ) -> bytes:
         if self.batch_max <= 0:
             raise EdgeError(400, "Batching is not enabled.", code="BATCHING_NOT_ENABLED")
         if len(items) > self.batch_max:
@@ -259,7 +285,7 @@ class Edge:
             if not isinstance(item, dict):
                 raise _malformed("Each operation of a batch must be a JSON object.", media)
             _check_params(item, media)
-            query, _ = await self._resolve(item, client, media, get=False)
+            query, _ = await self._resolve(item, client, key, media, get=False)
             out.append({**{k: v for k, v in item.items() if k != "documentId"}, "query": query})
         return orjson.dumps(out)
 
@@ -281,6 +307,35 @@ class Edge:
             if not message.get("more_body", False):
                 break
         return b"".join(chunks)
+
+
+async def _api_key(scope: Scope, headers: dict[str, str]) -> KeyIdentity | None:
+    """Authenticate the request's `X-API-Key` (None without one); the principal goes in the
+    scope's state.
+
+    Raises:
+        EdgeError: 401 for a key that does not authenticate, 400 for a key and a token.
+    """
+    text = headers.get(API_KEY_HEADER)
+    if text is None:
+        return None
+    if "authorization" in headers:
+        raise EdgeError(
+            400,
+            "Send either `Authorization` or `X-API-Key`, not both.",
+            code="BAD_REQUEST",
+        )
+    try:
+        principal: Principal = await authenticate_key(scope["app"].state.services, text)
+    except DomainError as err:
+        raise EdgeError(
+            401,
+            err.message,
+            code="UNAUTHENTICATED",
+            headers={"www-authenticate": 'ApiKey realm="psx", header="X-API-Key"'},
+        ) from err
+    scope.setdefault("state", {})[API_KEY_PRINCIPAL] = principal
+    return principal.api_key
 
 
 def _headers(scope: Scope) -> dict[str, str]:

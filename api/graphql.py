@@ -18,7 +18,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_P
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
-from api.edge import MEDIA_KEY
+from api.edge import API_KEY_HEADER, API_KEY_PRINCIPAL, MEDIA_KEY
 from api.edge_responses import GRAPHQL_RESPONSE_JSON, OUTCOME_HEADER
 from api.graphiql import graphiql_response
 from api.settings import Settings
@@ -26,6 +26,7 @@ from api.websockets import LegacyWSHandler, TextWebSocketAdapter, TransportWSHan
 from domain.accounts.users import Client
 from domain.errors import DomainError, ErrorCode
 from resolvers.accounts import authenticate
+from resolvers.api_keys import authenticate_key
 from resolvers.context import Context, Principal, Services, make_context
 
 
@@ -75,8 +76,11 @@ class GraphQLApp(GraphQL[Context, None]):
     ) -> Context:
         """A fresh context (and loaders) for each operation, with the caller's identity.
 
-        A WebSocket's context lives as long as the connection; its user is set from the
-        `connection_init` payload by `on_ws_connect`.
+        Over HTTP the edge has authenticated an `X-API-Key` already (api/edge.py) and left its
+        principal in the scope. A WebSocket's context lives as long as the connection: an
+        `X-API-Key` on the upgrade request is looked up here (a bad one is refused at
+        `connection_init`), else the user is set from the `connection_init` payload by
+        `on_ws_connect`.
         """
         services: Services = request.app.state.services
         client = Client(
@@ -85,8 +89,15 @@ class GraphQLApp(GraphQL[Context, None]):
         )
         user, error = None, None
         header = request.headers.get("authorization")
-        if header and isinstance(request, Request):
-            user, error = await _principal(services, header)
+        key = request.headers.get(API_KEY_HEADER)
+        if isinstance(request, Request):
+            user = request.scope.get("state", {}).get(API_KEY_PRINCIPAL)
+            if user is None and key is not None:  # not through the edge
+                user, error = await _key_principal(services, key)
+            elif user is None and header:
+                user, error = await _principal(services, header)
+        elif key is not None:
+            user, error = await _key_principal(services, key)
         context = make_context(
             services, request=request, response=response, user=user, auth_error=error, client=client
         )
@@ -95,14 +106,29 @@ class GraphQLApp(GraphQL[Context, None]):
         return context
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
-        """Authenticate a WebSocket from `connection_init`'s payload; a bad token closes 4403.
+        """Authenticate a WebSocket from `connection_init`'s payload; a bad token or key closes
+        it (4403 for graphql-transport-ws, `connection_error` for graphql-ws).
 
-        The token goes in `authorization` (`Bearer …`) or `token`; without one the connection
-        is anonymous (public market data only).
+        The token goes in `authorization` (`Bearer …`) or `token`, an API key in `apiKey` (or
+        the upgrade request's `X-API-Key` header); one of them, not several. Without any the
+        connection is anonymous (public market data only).
         """
         params = context.connection_params if isinstance(context.connection_params, dict) else {}
         raw = params.get("authorization") or params.get("Authorization") or params.get("token")
-        if raw:
+        key = params.get("apiKey")
+        by_header = context.request.headers.get(API_KEY_HEADER) is not None
+        if context.auth_error is not None:  # the upgrade request's X-API-Key
+            raise ConnectionRejectionError({"message": context.auth_error.message})
+        if sum(map(bool, (raw, key, by_header))) > 1:
+            raise ConnectionRejectionError(
+                {"message": "Send one credential: a token, `apiKey` or `X-API-Key`."}
+            )
+        if key:
+            user, error = await _key_principal(context.services, str(key))
+            if error is not None:
+                raise ConnectionRejectionError({"message": error.message})
+            context.user = user
+        elif raw:
             header = raw if " " in str(raw) else f"Bearer {raw}"
             user, error = await _principal(context.services, str(header))
             if error is not None:
@@ -149,6 +175,16 @@ class GraphQLApp(GraphQL[Context, None]):
     def decode_json(self, data: str | bytes) -> Any:
         """orjson for request bodies too."""
         return orjson.loads(data)
+
+
+async def _key_principal(
+    services: Services, key: str
+) -> tuple[Principal | None, DomainError | None]:
+    """The owner of an API key, or the reason it is refused."""
+    try:
+        return await authenticate_key(services, key), None
+    except DomainError as err:
+        return None, err
 
 
 async def _principal(

@@ -1,9 +1,10 @@
 """Log records as JSON lines (or text), with the request id, and secrets masked wherever they are.
 
 `MaskingFilter` rewrites a record's message and arguments before any handler formats it:
-JWTs, `Bearer …` credentials, `"password": …`-style values (password, token, secret, code,
-otp, totp, refresh/access tokens), six-digit one-time codes after such a key, and email
-addresses. A filter on the handler, not the logger, so records of every library pass it.
+JWTs, `Bearer …` credentials, API keys (`psx_<prefix>_<secret>` keeps its public prefix),
+`"password": …`-style values (password, token, secret, code, otp, totp, refresh/access
+tokens, api keys and `X-API-Key` headers), six-digit one-time codes after such a key, and
+email addresses. A filter on the handler, not the logger, so records of every library pass it.
 """
 
 from __future__ import annotations
@@ -22,10 +23,12 @@ MASK = "***"
 
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
 _BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+")
+# psx_<8 hex>_<secret>: the prefix is public (listings show it), the rest is masked.
+_API_KEY = re.compile(r"(?<![A-Za-z0-9])(psx_[0-9a-f]{8}_)[A-Za-z0-9_-]{8,}")
 # Key names, not secrets.
 _SECRET_KEYS = (
     r"password|passwd|new_?password|current_?password|secret|token|access_?token|"  # noqa: S105
-    r"refresh_?token|api_?key|authorization|otp|totp|totp_?code|otp_?code|mfa_?code|"
+    r"refresh_?token|api[_-]?key|authorization|otp|totp|totp_?code|otp_?code|mfa_?code|"
     r"verification_?code|recovery_?codes?"
 )
 # A one-time code named just `code` (TOTP is six digits; recovery codes are longer).
@@ -45,6 +48,7 @@ _RESERVED = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime
 def mask(text: str) -> str:
     """`text` with every secret the patterns know replaced by `***`."""
     text = _JWT.sub(MASK, text)
+    text = _API_KEY.sub(lambda m: m.group(1) + MASK, text)
     text = _BEARER.sub(lambda m: f"{m.group(1)} {MASK}", text)
     text = _KEY_VALUE.sub(lambda m: m.group(1) + _masked_value(m.group(2)), text)
     text = _CODE.sub(lambda m: m.group(1) + MASK, text)

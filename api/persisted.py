@@ -9,6 +9,12 @@ A request names its document in one of three ways:
 The client is named by its `apollographql-client-name` header. That header is the client's own
 word, so TRUSTED_ONLY is a safelist only when it is the default policy (`PSX_PERSISTED_DEFAULT`)
 and the relaxed policies are given to named clients.
+
+A request authenticated by an API key (api/edge.py) is named by the key, which is not the
+client's own word: a key with a policy has it applied. Anyone may create a key, though, so a
+key's policy relaxes the server's rules only for the tiers that may relax them
+(`Entitlements.relaxed_key_policy`, PROFESSIONAL and above); for the others the stricter of
+the key's policy and the rules for the request applies. A key without a policy changes nothing.
 """
 
 from __future__ import annotations
@@ -41,6 +47,7 @@ from db.persisted import (
     sha256_hex,
     trusted_bodies,
 )
+from domain.accounts.api_keys import KeyIdentity
 
 # Apollo Server sends these with its PersistedQuery errors so CDNs never cache a miss.
 NO_CACHE = "private, no-cache, must-revalidate"
@@ -57,6 +64,10 @@ class ClientPolicy(enum.StrEnum):
     TRUSTED_ONLY = "trusted_only"  # only documents of the loaded manifests
 
 
+# Strictest first.
+_STRICTNESS = (ClientPolicy.TRUSTED_ONLY, ClientPolicy.ALLOW_APQ, ClientPolicy.ALLOW_ANY)
+
+
 @dataclass(frozen=True, slots=True)
 class Policies:
     """The policy of each named client, and of every other client."""
@@ -64,9 +75,16 @@ class Policies:
     default: ClientPolicy = ClientPolicy.ALLOW_ANY
     by_client: Mapping[str, ClientPolicy] = field(default_factory=dict)
 
-    def for_client(self, name: str | None) -> ClientPolicy:
-        """The policy of a client name (the default for an unknown or missing name)."""
-        return self.by_client.get(name, self.default) if name else self.default
+    def for_client(self, name: str | None, key: KeyIdentity | None = None) -> ClientPolicy:
+        """The policy of a client name (the default for an unknown or missing name), or of the
+        API key the request authenticated with when the key has one (see the module's text)."""
+        rule = self.by_client.get(name, self.default) if name else self.default
+        if key is None or key.policy is None:
+            return rule
+        policy = ClientPolicy(key.policy.value)
+        if key.relaxes:
+            return policy
+        return min(policy, rule, key=_STRICTNESS.index)
 
 
 def parse_policies(spec: str, default: str = "allow_any") -> Policies:
@@ -157,13 +175,15 @@ class PersistedDocuments:
         self.policies = policies or Policies()
         self.apq_enabled = apq_enabled
 
-    async def resolve(self, params: Mapping[str, Any], client: str | None) -> Resolved:
-        """The document of a request's parameters, under the client's policy.
+    async def resolve(
+        self, params: Mapping[str, Any], client: str | None, key: KeyIdentity | None = None
+    ) -> Resolved:
+        """The document of a request's parameters, under the client's (or API key's) policy.
 
         Raises:
             PersistedError: unknown or mismatched hash, or a document the policy refuses.
         """
-        policy = self.policies.for_client(client)
+        policy = self.policies.for_client(client, key)
         query = params.get("query")
         if query is not None and not isinstance(query, str):
             raise PersistedError("`query` must be a string.", "BAD_REQUEST", None)

@@ -3,9 +3,10 @@
 A `subscribe` (graphql-transport-ws) or `start` (legacy graphql-ws) message may name its
 document as HTTP requests do (`extensions.persistedQuery.sha256Hash`, `documentId`), and a
 client whose policy is `trusted_only` (by the `apollographql-client-name` header of the
-WebSocket handshake) may run trusted documents only. A refused or unknown document is answered
-with the protocol's `error` message for that operation, with the same message and code as over
-HTTP (PersistedQueryNotFound, TRUSTED_DOCUMENT_REQUIRED...), and the connection stays open.
+WebSocket handshake, or by the connection's API key) may run trusted documents only. A refused
+or unknown document is answered with the protocol's `error` message for that operation, with
+the same message and code as over HTTP (PersistedQueryNotFound, TRUSTED_DOCUMENT_REQUIRED...),
+and the connection stays open.
 """
 
 from __future__ import annotations
@@ -45,8 +46,12 @@ class PersistedWebSocketMixin:
             return (payload if isinstance(payload, dict) else None), None
         request = self.context.request
         headers: Mapping[str, str] = getattr(request, "headers", {})
+        user = getattr(self.context, "user", None)
+        key = getattr(user, "api_key", None)
         try:
-            resolved = await documents.resolve(payload, headers.get("apollographql-client-name"))
+            resolved = await documents.resolve(
+                payload, headers.get("apollographql-client-name"), key
+            )
         except PersistedError as err:
             return None, err
         if resolved.query is None:

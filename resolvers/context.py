@@ -16,9 +16,11 @@ from db.cache import QuoteStore
 from db.engine import Database
 from db.mail import Mailer
 from db.reference import RangeCache, ReferenceCache
+from db.repos.api_keys import KeyCache
 from db.search import SearchBackend
 from db.security import AttemptLimiter, Denylist, MemoryDenylist, MemoryLimiter
 from db.storage import LocalReportStore, ReportStore
+from domain.accounts.api_keys import KeyIdentity
 from domain.accounts.roles import Role
 from domain.accounts.tokens import KeySet, SigningKey
 from domain.accounts.users import Client
@@ -36,7 +38,8 @@ def utc_now() -> datetime:
 class Security:
     """Keys and shared state of authentication.
 
-    `hashing` bounds concurrent password hashes (each takes ~19 MiB and tens of ms of CPU).
+    `hashing` bounds concurrent password hashes (each takes ~19 MiB and tens of ms of CPU);
+    `api_keys` caches API key lookups for a few seconds (db/repos/api_keys.py).
     """
 
     keys: KeySet
@@ -46,6 +49,7 @@ class Security:
     hashing: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(2))
     # Tokens live in real time, never in a simulator's market time.
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    api_keys: KeyCache = field(default_factory=KeyCache)
 
 
 def ephemeral_security() -> Security:
@@ -72,12 +76,17 @@ def ephemeral_reports() -> Reports:
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """The signed-in user of a request, from a verified access token."""
+    """The signed-in user of a request, from a verified access token or an API key.
+
+    With a key, `api_key` names it, `jti` is `apikey:<id>` (nothing denylists it: revoking the
+    key is how it ends) and `expires_at` is at most an access token's lifetime away.
+    """
 
     user_id: uuid.UUID
     role: Role
     jti: str
     expires_at: datetime
+    api_key: KeyIdentity | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 
+from schema.accounts.api_keys import ApiKeyMutations, ApiKeyQueries
 from schema.accounts.mutations import AccountMutations
 from schema.accounts.profiles import ProfileMutations, ProfileQueries
 from schema.accounts.queries import AccountQueries
@@ -46,6 +47,7 @@ class Query(
     FundamentalQueries,
     ScreeningQueries,
     AccountQueries,
+    ApiKeyQueries,
     ProfileQueries,
     AlertQueries,
     BacktestQueries,
@@ -58,6 +60,7 @@ class Query(
 @strawberry.type(description="Change your account.")
 class Mutation(
     AccountMutations,
+    ApiKeyMutations,
     TwoFactorMutations,
     ProfileMutations,
     AlertMutations,

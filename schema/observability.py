@@ -52,6 +52,11 @@ class OperationObserver(Protocol):
 
 
 def _client_name(context: Any) -> str | None:
+    # An API key names its client trustworthily: `key:<prefix>` (the prefix is public, and a
+    # label value of its own for each key; api/metrics.py bounds the label's values).
+    key = getattr(getattr(context, "user", None), "api_key", None)
+    if key is not None:
+        return f"key:{key.prefix}"
     request = getattr(context, "request", None)
     headers = getattr(request, "headers", None)
     if headers is None:

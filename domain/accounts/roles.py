@@ -29,14 +29,21 @@ class Entitlements:
     max_saved_screens: int
     max_watchlists: int
     max_watchlist_symbols: int  # symbols on one watchlist
+    max_api_keys: int  # usable (not revoked, not expired) API keys
+    # A key's persisted-query policy may be more permissive than the server's rules.
+    relaxed_key_policy: bool
 
 
 ENTITLEMENTS: dict[Role, Entitlements] = {
-    Role.USER: Entitlements(10, 2, 50_000, 1_000, 20, 5, 10, 5, 50),
-    Role.PREMIUM: Entitlements(100, 10, 500_000, 5_000, 50, 10, 50, 20, 200),
-    Role.PROFESSIONAL: Entitlements(500, 50, 2_000_000, 20_000, 100, 20, 200, 50, 500),
-    Role.INSTITUTIONAL: Entitlements(5_000, 500, 10_000_000, 100_000, 100, 50, 1_000, 200, 1_000),
-    Role.ADMIN: Entitlements(5_000, 500, 10_000_000, 100_000, 100, 50, 1_000, 200, 1_000),
+    Role.USER: Entitlements(10, 2, 50_000, 1_000, 20, 5, 10, 5, 50, 2, False),
+    Role.PREMIUM: Entitlements(100, 10, 500_000, 5_000, 50, 10, 50, 20, 200, 5, False),
+    Role.PROFESSIONAL: Entitlements(500, 50, 2_000_000, 20_000, 100, 20, 200, 50, 500, 20, True),
+    Role.INSTITUTIONAL: Entitlements(
+        5_000, 500, 10_000_000, 100_000, 100, 50, 1_000, 200, 1_000, 100, True
+    ),
+    Role.ADMIN: Entitlements(
+        5_000, 500, 10_000_000, 100_000, 100, 50, 1_000, 200, 1_000, 100, True
+    ),
 }
 
 # Anonymous clients (no token) get the USER tier's market-data limits.

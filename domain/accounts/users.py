@@ -89,6 +89,8 @@ class AuditKind(enum.StrEnum):
     PROFILE_UPDATED = "PROFILE_UPDATED"
     ROLE_CHANGED = "ROLE_CHANGED"
     ACCOUNT_DELETED = "ACCOUNT_DELETED"
+    API_KEY_CREATED = "API_KEY_CREATED"
+    API_KEY_REVOKED = "API_KEY_REVOKED"
 
 
 @dataclass(frozen=True, slots=True)
