@@ -40,9 +40,15 @@ def _check_range(lo: datetime | None, hi: datetime | None) -> None:
 
 
 async def news(
-    ctx: Context, filters: NewsFilter, *, first: int | None, after: str | None
+    ctx: Context,
+    filters: NewsFilter,
+    *,
+    first: int | None,
+    after: str | None,
+    count: bool = True,
 ) -> Page[Article]:
-    """Articles matching `filters`, newest first.
+    """Articles matching `filters`, newest first (`count`: the page's `total` is counted;
+    without, it is -1 unless the page is the last).
 
     Raises:
         DomainError: for a bad cursor, page size or range.
@@ -50,7 +56,7 @@ async def news(
     _check_range(filters.published_from, filters.published_to)
     ctx.cache.unsafe = True  # articles arrive by import, not with quote versions
     async with ctx.services.database.read.connect() as conn:
-        return await repo.list_news(conn, filters, first=first, after=after)
+        return await repo.list_news(conn, filters, first=first, after=after, count=count)
 
 
 async def article(ctx: Context, article_id: int) -> Article | None:
@@ -61,7 +67,12 @@ async def article(ctx: Context, article_id: int) -> Article | None:
 
 
 async def company_news(
-    ctx: Context, symbol: str, *, first: int | None, after: str | None
+    ctx: Context,
+    symbol: str,
+    *,
+    first: int | None,
+    after: str | None,
+    count: bool = True,
 ) -> Page[Article]:
     """A company's news and announcements, newest first.
 
@@ -71,7 +82,9 @@ async def company_news(
     found = await instrument_of(ctx, symbol)
     if found is None:
         raise DomainError(ErrorCode.UNKNOWN_SYMBOL, f"Unknown symbol '{symbol}'.", "symbol")
-    return await news(ctx, NewsFilter(symbols=(found.symbol,)), first=first, after=after)
+    return await news(
+        ctx, NewsFilter(symbols=(found.symbol,)), first=first, after=after, count=count
+    )
 
 
 async def economic_calendar(ctx: Context, filters: CalendarFilter) -> list[EconomicEvent]:

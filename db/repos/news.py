@@ -117,11 +117,17 @@ async def article(conn: AsyncConnection, article_id: int) -> Article | None:
 
 
 async def list_news(
-    conn: AsyncConnection, filters: NewsFilter, *, first: int | None, after: str | None
+    conn: AsyncConnection,
+    filters: NewsFilter,
+    *,
+    first: int | None,
+    after: str | None,
+    count: bool = True,
 ) -> Page[Article]:
     """Articles matching `filters`, newest first, a page at a time.
 
-    A single-symbol filter reads `news_article_symbols` (one index range).
+    A single-symbol filter reads `news_article_symbols` (one index range). Without `count`,
+    the total (a count over every match) is -1 unless the page is the last.
 
     Raises:
         DomainError: for a bad cursor or page size.
@@ -140,7 +146,7 @@ async def list_news(
         )
         # With no other filter the tags alone count (their foreign key keeps them to stored
         # articles): an index-only count, without the join.
-        count = None if where else _SYMBOL_COUNT
+        counter = None if where else _SYMBOL_COUNT
     else:
         where, params = filter_sql(filters, "a")
         params |= {"off": offset, "n": size + 1}
@@ -149,7 +155,7 @@ async def list_news(
             f"SELECT {COLUMNS} FROM news_articles a{cond}"  # noqa: S608
             " ORDER BY a.published_at DESC, a.id DESC OFFSET :off LIMIT :n"
         )
-        count = None
+        counter = None
     rows = (await conn.execute(text(sql), params)).mappings().all()
     items = tuple(article_of(r) for r in rows[:size])
     has_next = len(rows) > size
@@ -158,7 +164,13 @@ async def list_news(
     return Page(
         items=items,
         cursors=tuple(encode_cursor(offset + i) for i in range(len(items))),
-        total=offset + len(items) if last else await _count(conn, sql, params, count),
+        total=(
+            offset + len(items)
+            if last
+            else await _count(conn, sql, params, counter)
+            if count
+            else -1
+        ),
         has_next=has_next,
         has_previous=offset > 0,
     )

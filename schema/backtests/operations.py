@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
-from typing import Annotated, Any
+from typing import Annotated
 
 import strawberry
 
@@ -12,22 +11,12 @@ from domain.errors import DomainError
 from resolvers import backtests
 from schema.backtests.inputs import RunBacktestInput, input_error
 from schema.backtests.types import Backtest, BacktestConnection, BacktestEdge, RunBacktestPayload
-from schema.context import Info, ctx
+from schema.context import Info, asks_for, ctx
 from schema.pagination import PageInfo
 from schema.permissions import IsAuthenticated
 
 # Fields of a run that a list reads only when they are asked for.
 _DETAILS = frozenset({"equityCurve", "trades", "taxes"})
-
-
-def _asks_for(selections: Iterable[Any], names: frozenset[str]) -> bool:
-    """Whether a selection set (fragments included) selects any of `names` at any depth."""
-    for selection in selections:
-        if getattr(selection, "name", None) in names:
-            return True
-        if _asks_for(getattr(selection, "selections", ()), names):
-            return True
-    return False
 
 
 @strawberry.type
@@ -59,7 +48,7 @@ class BacktestQueries:
             ctx(info),
             first=first,
             after=after,
-            details=_asks_for(info.selected_fields, _DETAILS),
+            details=asks_for(info.selected_fields, _DETAILS),
         )
         nodes = [Backtest(run=r) for r in page.items]
         return BacktestConnection(

@@ -12,7 +12,7 @@ from domain.news.articles import NewsCategory, NewsFilter
 from domain.news.calendar import CalendarFilter, EventCategory, Importance
 from domain.news.search import COMPANY_LIMIT
 from resolvers import news
-from schema.context import Info, ctx
+from schema.context import Info, asks_for, ctx
 from schema.news.types import (
     CompanySearchHit,
     EconomicCalendarEvent,
@@ -69,6 +69,14 @@ def _article_id(value: strawberry.ID) -> int | None:
     return parsed if 0 < parsed < 2**63 else None
 
 
+_TOTAL = frozenset({"totalCount"})
+
+
+def _counts(info: Info) -> bool:
+    """Whether the operation asks for `totalCount` (counting is most of an unfiltered page)."""
+    return asks_for(info.selected_fields, _TOTAL)
+
+
 @strawberry.type
 class NewsQueries:
     @strawberry.field(description="News and announcements, newest first, filtered.")
@@ -96,7 +104,7 @@ class NewsQueries:
             published_from=from_,
             published_to=to,
         )
-        page = await news.news(ctx(info), filters, first=first, after=after)
+        page = await news.news(ctx(info), filters, first=first, after=after, count=_counts(info))
         return NewsArticleConnection.from_page(page)
 
     @strawberry.field(description="One article by id; null when there is none.")
@@ -117,7 +125,9 @@ class NewsQueries:
         first: FirstArg = None,
         after: AfterArg = None,
     ) -> NewsArticleConnection:
-        page = await news.company_news(ctx(info), symbol, first=first, after=after)
+        page = await news.company_news(
+            ctx(info), symbol, first=first, after=after, count=_counts(info)
+        )
         return NewsArticleConnection.from_page(page)
 
     @strawberry.field(

@@ -147,6 +147,31 @@ async def test_news_of_a_symbol_with_other_filters_counts_only_the_matches(
     )
 
 
+async def test_a_total_asked_for_in_a_fragment_is_counted(
+    gql: GraphQLClient, news_rows: list[int]
+) -> None:
+    # Pages that do not ask for totalCount skip the count; one asking through a fragment
+    # gets the same total as one asking directly.
+    query = """
+    query N($direct: Boolean!) {
+      news(symbol: "HUBC", category: COMPANY, first: 2) {
+        pageInfo { hasNextPage } nodes { title }
+        ...Total @skip(if: $direct)
+        totalCount @include(if: $direct)
+      }
+    }
+    fragment Total on NewsArticleConnection { totalCount }
+    """
+    direct = (await gql(query, {"direct": True}))["data"]["news"]
+    spread = (await gql(query, {"direct": False}))["data"]["news"]
+    assert direct["totalCount"] == spread["totalCount"] >= 6
+    bare = await gql(
+        '{ news(symbol: "HUBC", first: 2) { pageInfo { hasNextPage } nodes { title } } }'
+    )
+    assert bare["data"]["news"]["pageInfo"]["hasNextPage"] is True
+    assert len(bare["data"]["news"]["nodes"]) == 2
+
+
 async def test_company_news_of_an_unknown_symbol_is_an_error(gql: GraphQLClient) -> None:
     result = await gql(COMPANY, {"symbol": "NOPE"})
     assert result["data"] is None
