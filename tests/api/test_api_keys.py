@@ -430,3 +430,32 @@ async def test_the_key_never_reaches_a_log_and_names_the_client_by_prefix(api: A
 def test_a_key_in_any_text_keeps_only_its_public_prefix(logged: str, masked: str) -> None:
     key = "psx_0123abcd_" + "Zz9-_" * 8 + "abc"
     assert mask(logged.format(key=key)) == masked.format()
+
+
+async def test_a_keys_requests_draw_on_its_owners_bucket_and_tier(
+    services: Services, engine: AsyncEngine
+) -> None:
+    own = replace(services, security=ephemeral_security())
+    limits = {"rate_limit": True, "rate_limit_tiers": "USER=50:0.001,PROFESSIONAL=500:0.001"}
+    async for http in app_client(own, **limits):
+        email, tokens = await signed_in(Api(http, own))
+        secret = (await create_key(http, tokens["accessToken"]))["secret"]
+        by_token = await gql(http, ME, token=tokens["accessToken"])
+        by_key = await gql(http, ME, key=secret)
+
+        def available(response: httpx.Response) -> float:
+            status = response.json()["extensions"]["cost"]["throttleStatus"]
+            return float(status["currentlyAvailable"])
+
+        cost = by_key.json()["extensions"]["cost"]["actualQueryCost"]
+        assert by_key.headers["ratelimit-policy"].startswith('"USER"')
+        # The same bucket as the owner's token: the key's request took its cost from it.
+        assert available(by_key) == pytest.approx(available(by_token) - cost, abs=0.5)
+
+        async with engine.begin() as conn:
+            await conn.execute(
+                text("UPDATE users SET role = 'PROFESSIONAL' WHERE email = :e"), {"e": email}
+            )
+        own.security.api_keys.forget(hashlib.sha256(secret.encode()).hexdigest())
+        promoted = await gql(http, ME, key=secret)
+        assert promoted.headers["ratelimit-policy"].startswith('"PROFESSIONAL"')
