@@ -27,7 +27,7 @@ JSON = "application/json"
 OUTCOME_HEADER = b"x-psx-outcome"
 LIVE_MAX_AGE = 1
 REFERENCE_MAX_AGE = 60
-VARY = b"Accept, Authorization, Apollographql-Client-Name"
+VARY = b"Accept, Authorization, X-API-Key, Apollographql-Client-Name"
 
 
 def status_for(media: str, outcome: str) -> int:

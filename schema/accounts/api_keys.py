@@ -149,8 +149,8 @@ class ApiKeyMutations:
     @strawberry.mutation(
         description=(
             "Create an API key (the plan caps how many usable keys you hold: USER 2, PREMIUM "
-            "5, PROFESSIONAL 20, INSTITUTIONAL 100). The payload's `secret` is the only time "
-            "the key is shown. Needs a signed-in session, not an API key."
+            "5, PROFESSIONAL 20, INSTITUTIONAL and ADMIN 100). The payload's `secret` is the "
+            "only time the key is shown. Needs a signed-in session, not an API key."
         ),
         permission_classes=[NotByApiKey],
     )

@@ -459,3 +459,14 @@ async def test_a_keys_requests_draw_on_its_owners_bucket_and_tier(
         own.security.api_keys.forget(hashlib.sha256(secret.encode()).hexdigest())
         promoted = await gql(http, ME, key=secret)
         assert promoted.headers["ratelimit-policy"].startswith('"PROFESSIONAL"')
+
+
+async def test_a_keyed_get_is_private_and_varies_on_the_key(api: Api) -> None:
+    _, tokens = await signed_in(api)
+    secret = (await create_key(api.http, tokens["accessToken"]))["secret"]
+    response = await api.http.get(
+        "/graphql", params={"query": "{ sectors { code } }"}, headers={"x-api-key": secret}
+    )
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == "private, no-store"
+    assert "X-API-Key" in response.headers["vary"]
