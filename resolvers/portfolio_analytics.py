@@ -10,7 +10,9 @@ binary COPY. Nothing read depends on other users' data.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import enum
+import itertools
 import uuid
 from collections import OrderedDict
 from collections.abc import Hashable, Mapping, Sequence
@@ -142,22 +144,25 @@ async def _window(
     before = [d for d in calendar if start is not None and d < start]
     if before and not opens_inside:
         days.insert(0, before[-1])
-    if days:
-        bars = {i: (_from_day(series, days[0]), v) for i, (series, v) in bars.items()}
     by_id = ref.instrument_by_id
-    closes = {by_id[i].symbol: series for i, (series, _) in bars.items()}
-    volumes = {by_id[i].symbol: v for i, (_, v) in bars.items()}
+    first = days[0] if days else None
+    closes = {
+        by_id[i].symbol: b.closes if first is None else _from_day(b.closes, first)
+        for i, b in bars.items()
+    }
+    volumes = {by_id[i].symbol: b.volumes for i, b in bars.items()}
     sectors = {
         s: ref.instrument_by_symbol[s].sector_code for s in symbols if s in ref.instrument_by_symbol
     }
-    # `performance` is a pure function of these: the same inputs give the same result.
+    # `performance` is a pure function of these: the same inputs give the same result (the
+    # bars by their digest: a changed close or a new bar is a different key).
     key = (
         view.replay_key,
         start,
         today,
         code,
         tuple(days),
-        tuple((s, tuple(series.items())) for s, series in sorted(closes.items())),
+        tuple(sorted((i, b.digest) for i, b in bars.items())),
         tuple(sorted((levels or {}).items())),
         tuple(sorted(sectors.items())),
     )
@@ -194,12 +199,13 @@ def _earliest(window: PerformanceRange, today: date, ledger: Sequence[Transactio
 
 
 def _from_day(series: dict[date, Decimal], first: date) -> dict[date, Decimal]:
-    """A close series from `first` on, the last close before it carried to `first`."""
-    if first in series:
-        return {d: c for d, c in series.items() if d >= first}
-    earlier = [d for d in series if d < first]
-    out = {first: series[earlier[-1]]} if earlier else {}
-    out.update((d, c) for d, c in series.items() if d > first)
+    """A close series (oldest first) from `first` on, the last close before it carried to
+    `first`."""
+    days = list(series)
+    at = bisect.bisect_left(days, first)
+    carry = at > 0 and (at == len(days) or days[at] != first)
+    out = {first: series[days[at - 1]]} if carry else {}
+    out.update(itertools.islice(series.items(), at, None))
     return out
 
 
@@ -259,7 +265,7 @@ async def portfolio_risk(
         return None
     held = [p.symbol for p in valuation.positions if p.quantity > 0]
     ids = [ref.instrument_by_symbol[s].id for s in held if s in ref.instrument_by_symbol]
-    adjusted: dict[str, Mapping[date, Decimal]] = {}
+    adjusted: dict[str, Mapping[date, Decimal | float]] = {}
     volumes: dict[str, float | None] = {}
     for instrument_id in ids:
         symbol = ref.instrument_by_id[instrument_id].symbol
@@ -280,7 +286,7 @@ async def portfolio_risk(
         )
         factors = price_factors(stamps, levels, inside)
         scaled = levels * (factors / factors[-1])
-        adjusted[symbol] = {d: Decimal(v) for d, v in zip(days, scaled.tolist(), strict=True)}
+        adjusted[symbol] = dict(zip(days, scaled.tolist(), strict=True))
     sectors = {
         s: ref.instrument_by_symbol[s].sector_code for s in held if s in ref.instrument_by_symbol
     }

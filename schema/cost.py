@@ -139,11 +139,42 @@ class _Walk:
         self.schema = schema
         self.fragments = fragments
         self.variables = variables
+        # Per (owner, selection sets): the same sets are collected once for every item of a
+        # list, and whether they select nothing that costs (scalars, enums, __typename).
+        self._collected: dict[tuple[int, ...], dict[str, tuple[Owner, list[FieldNode]]]] = {}
+        self._free: dict[tuple[int, ...], bool] = {}
 
     def collect(
         self, owner: Owner, selection_sets: list[SelectionSetNode]
     ) -> dict[str, tuple[Owner, list[FieldNode]]]:
         """The fields of the selection sets by response key, fragments followed."""
+        key = (id(owner), *map(id, selection_sets))
+        found = self._collected.get(key)
+        if found is None:
+            found = self._collected[key] = self._collect(owner, selection_sets)
+        return found
+
+    def free(self, owner: Owner, selection_sets: list[SelectionSetNode]) -> bool:
+        """Whether the selection sets select only fields that cost nothing at any data."""
+        key = (id(owner), *map(id, selection_sets))
+        found = self._free.get(key)
+        if found is None:
+            found = self._free[key] = all(
+                self._costless(kind, nodes[0].name.value)
+                for kind, nodes in self.collect(owner, selection_sets).values()
+            )
+        return found
+
+    @staticmethod
+    def _costless(owner: Owner, name: str) -> bool:
+        if name.startswith("__"):
+            return name == "__typename"
+        definition = getattr(owner, "fields", {}).get(name)
+        return definition is None or not is_composite_type(get_named_type(definition.type))
+
+    def _collect(
+        self, owner: Owner, selection_sets: list[SelectionSetNode]
+    ) -> dict[str, tuple[Owner, list[FieldNode]]]:
         out: dict[str, tuple[Owner, list[FieldNode]]] = {}
         seen: set[str] = set()
 
@@ -224,6 +255,8 @@ class _Walk:
             count = size or (inherited if name in SIZED_FIELDS else None)
             if not estimate:
                 items = value if isinstance(value, list) else []
+                if self.free(named, sets):
+                    return own * sum(1 for item in items if item is not None)
                 return sum(
                     own + self.selections(named, sets, None, item, estimate=False)
                     for item in items

@@ -8,6 +8,7 @@ import bisect
 from collections.abc import Sequence
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import NamedTuple
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -18,9 +19,19 @@ from domain.markets.instruments import CorporateAction, CorporateActionKind
 CARRY_DAYS = 14
 
 
+class WindowBars(NamedTuple):
+    """An instrument's bars over a window: closes from the first day on (the last earlier
+    close carried to it), volumes, and a digest of every bar read (it changes with any close
+    or day), so a result computed from them can be keyed without hashing the series."""
+
+    closes: dict[date, Decimal]
+    volumes: list[float]
+    digest: str
+
+
 async def window_bars(
     engine: AsyncEngine, *, instrument_ids: Sequence[int], first_day: date, last_day: date
-) -> dict[int, tuple[dict[date, Decimal], list[float]]]:
+) -> dict[int, WindowBars]:
     """Daily closes as traded (not adjusted) and volumes of many instruments, one statement.
 
     Each close series runs from `first_day` to `last_day`; an instrument with no bar on
@@ -31,8 +42,9 @@ async def window_bars(
     sql = text(
         "SELECT instrument_id, array_agg(day ORDER BY day) AS days,"
         " array_agg(close ORDER BY day) AS closes,"
-        " array_agg(volume::float8 ORDER BY day) AS volumes FROM daily_bars"
-        " WHERE instrument_id = ANY(:ids) AND day BETWEEN :since AND :last"
+        " array_agg(volume::float8 ORDER BY day) AS volumes,"
+        " md5(string_agg(day::text || ' ' || close::text, ',' ORDER BY day)) AS digest"
+        " FROM daily_bars WHERE instrument_id = ANY(:ids) AND day BETWEEN :since AND :last"
         " GROUP BY instrument_id"
     )
     params = {
@@ -42,13 +54,13 @@ async def window_bars(
     }
     async with engine.connect() as conn:
         rows = (await conn.execute(sql, params)).all()
-    out: dict[int, tuple[dict[date, Decimal], list[float]]] = {}
+    out: dict[int, WindowBars] = {}
     for r in rows:
         at = bisect.bisect_left(r.days, first_day)
         series = dict(zip(r.days[at:], r.closes[at:], strict=True))
         if at and first_day not in series:
             series = {first_day: r.closes[at - 1], **series}
-        out[r.instrument_id] = (series, list(r.volumes[at:]))
+        out[r.instrument_id] = WindowBars(series, list(r.volumes[at:]), r.digest)
     return out
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from domain.portfolios.ledger import CostMethod
+from domain.portfolios.ledger import CostMethod, Transaction
 
 UNIT_COST_PLACES = Decimal("0.0001")
 
@@ -76,13 +76,25 @@ class Holding:
 
 
 @dataclass(frozen=True, slots=True)
+class Step:
+    """The book just after one transaction, in the order they take effect: the shares and
+    cost of its symbol (0 and 0 without one) and the cash (meaningful where kept)."""
+
+    transaction: Transaction
+    quantity: int
+    cost: Decimal
+    cash: Decimal
+
+
+@dataclass(frozen=True, slots=True)
 class Book:
     """A ledger replayed: every symbol it touched (closed ones at quantity 0) and totals.
 
     `cash` is None where the portfolio keeps none. `net_invested` is deposits less
     withdrawals where it keeps cash, else the net cash paid into its trades (purchases less
     sale proceeds and dividends). `fees` include FEE entries; `taxes` include dividend
-    withholding.
+    withholding. `trail` is the state after each transaction (`lots.replay` fills it), what a
+    valuation at every session walks instead of replaying the ledger again.
     """
 
     method: CostMethod
@@ -95,6 +107,7 @@ class Book:
     dividend_tax: Decimal
     fees: Decimal
     taxes: Decimal
+    trail: tuple[Step, ...] = ()
 
     def holding(self, symbol: str) -> Holding | None:
         """The holding of `symbol`, if the ledger mentions it."""

@@ -27,7 +27,7 @@ from decimal import ROUND_FLOOR, Decimal
 
 from domain.errors import DomainError, ErrorCode
 from domain.markets.costs import CGT_FILER, capital_gains_tax, net_gains_by_tax_year, to_paisa
-from domain.portfolios.holdings import Book, Disposal, Holding, Lot, LotMatch
+from domain.portfolios.holdings import Book, Disposal, Holding, Lot, LotMatch, Step
 from domain.portfolios.ledger import (
     OUTGOING,
     ZERO,
@@ -61,6 +61,9 @@ class LotBook:
         self._policy = policy
         self._path = path
         self._lots: dict[str, list[_Open]] = {}
+        # Each symbol's shares and cost over its lots, kept as the lots change.
+        self._held: dict[str, int] = {}
+        self._held_cost: dict[str, Decimal] = {}
         self._realised: dict[str, Decimal] = {}
         self._dividends: dict[str, Decimal] = {}
         self._dividend_tax: dict[str, Decimal] = {}
@@ -79,16 +82,15 @@ class LotBook:
 
     def quantity(self, symbol: str) -> int:
         """Shares of `symbol` held."""
-        return sum(lot.quantity for lot in self._lots.get(symbol, ()))
+        return self._held.get(symbol, 0)
 
     def quantities(self) -> dict[str, int]:
         """Shares held by symbol, for symbols with shares."""
-        held = {s: sum(lot.quantity for lot in lots) for s, lots in self._lots.items()}
-        return {s: q for s, q in held.items() if q > 0}
+        return {s: q for s, q in self._held.items() if q > 0}
 
     def cost(self, symbol: str) -> Decimal:
         """The cost basis of the shares of `symbol` held."""
-        return sum((lot.cost for lot in self._lots.get(symbol, ())), ZERO)
+        return self._held_cost.get(symbol, ZERO)
 
     def apply(self, tx: Transaction) -> Disposal | None:
         """Apply one transaction (in ledger order); a SELL returns its disposal.
@@ -133,8 +135,15 @@ class LotBook:
             f"{self._path}.{field}",
         )
 
-    def book(self) -> Book:
-        """A snapshot of the state."""
+    def step(self, tx: Transaction) -> Step:
+        """The state just after `tx` (the last transaction applied)."""
+        sym = tx.symbol
+        if sym is None:
+            return Step(tx, 0, ZERO, self._cash)
+        return Step(tx, self._held[sym], self._held_cost[sym], self._cash)
+
+    def book(self, trail: tuple[Step, ...] = ()) -> Book:
+        """A snapshot of the state (with the steps that led to it, when kept)."""
         holdings = []
         for sym in sorted(self._lots):
             lots = tuple(
@@ -164,6 +173,7 @@ class LotBook:
             dividend_tax=sum(self._dividend_tax.values(), ZERO),
             fees=self._fees,
             taxes=self._taxes,
+            trail=trail,
         )
 
     def _apply_to_symbol(self, sym: str, tx: Transaction, gross: Decimal) -> Disposal | None:
@@ -184,12 +194,16 @@ class LotBook:
     def _touch(self, sym: str) -> None:
         if sym not in self._lots:
             self._lots[sym] = []
+            self._held[sym] = 0
+            self._held_cost[sym] = ZERO
             self._realised[sym] = ZERO
             self._dividends[sym] = ZERO
             self._dividend_tax[sym] = ZERO
 
     def _acquire(self, sym: str, tx: Transaction, cost: Decimal) -> None:
         lots = self._lots[sym]
+        self._held[sym] += tx.quantity
+        self._held_cost[sym] += cost
         if self._policy.cost_method is CostMethod.AVERAGE and lots:
             pool = lots[0]
             pool.quantity += tx.quantity
@@ -200,10 +214,7 @@ class LotBook:
 
     def _sell(self, sym: str, tx: Transaction, gross: Decimal) -> Disposal:
         lots = self._lots[sym]
-        # The first lot covers most sales: the holding is summed only when it may not.
-        held = lots[0].quantity if lots else 0
-        if tx.quantity > held:
-            held = sum(lot.quantity for lot in lots)
+        held = self._held[sym]
         if tx.quantity > held:
             raise DomainError(
                 ErrorCode.INVALID,
@@ -224,6 +235,8 @@ class LotBook:
             need -= take
             if lot.quantity == 0:
                 lots.pop(0)
+        self._held[sym] -= tx.quantity
+        self._held_cost[sym] -= cost
         disposal = Disposal(
             symbol=sym,
             trade_date=tx.trade_date,
@@ -239,7 +252,7 @@ class LotBook:
 
     def _split(self, sym: str, ratio: Decimal, day: date) -> None:
         lots = self._lots[sym]
-        total = sum(lot.quantity for lot in lots)
+        total = self._held[sym]
         if total == 0:
             raise DomainError(
                 ErrorCode.INVALID,
@@ -270,6 +283,7 @@ class LotBook:
             # The last lot rounded to nothing: its cost goes back to the newest lot with shares.
             next(lot for lot in reversed(lots) if lot.quantity > 0).cost += carried
         lots[:] = [lot for lot in lots if lot.quantity > 0]
+        self._held[sym] = target
 
 
 def replay(
@@ -294,16 +308,29 @@ def replay(
     """
     book = LotBook(policy, path=path)
     day: date | None = None
+    trail: list[Step] = []
     for tx in ledger_order(transactions):
         if as_of is not None and tx.trade_date > as_of:
             break
         if day is not None and tx.trade_date != day:
             book.close_day(day)
         book.apply(tx)
+        trail.append(book.step(tx))
         day = tx.trade_date
     if day is not None:
         book.close_day(day)
-    return book.book()
+    return book.book(tuple(trail))
+
+
+def steps(transactions: Iterable[Transaction], policy: PortfolioPolicy) -> tuple[Step, ...]:
+    """The state after each transaction in the order they take effect, as `replay` keeps
+    it in `Book.trail`, without its end-of-day cash check."""
+    book = LotBook(policy)
+    trail: list[Step] = []
+    for tx in ledger_order(transactions):
+        book.apply(tx)
+        trail.append(book.step(tx))
+    return tuple(trail)
 
 
 def holdings_before(

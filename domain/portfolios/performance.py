@@ -239,7 +239,9 @@ def performance(
     """
     if start is not None and end is not None and end < start:
         raise DomainError(ErrorCode.INVALID, "The range ends before it starts.", "end")
-    points = valuation_series(transactions, policy, closes, days=days)
+    if book is None or not book.trail:
+        book = replay(transactions, policy)
+    points = valuation_series(transactions, policy, closes, days=days, book=book)
     inside = [
         i
         for i, p in enumerate(points)
@@ -287,7 +289,7 @@ def performance(
         sector = (sectors or {}).get(sym)
         by_sector[sector] = by_sector.get(sector, ZERO) + value
 
-    disposals = (book if book is not None else replay(transactions, policy)).disposals
+    disposals = book.disposals
     dividends = [tx for tx in in_window if tx.type is TransactionType.DIVIDEND]
     gross = sum((tx.gross for tx in dividends), ZERO)
     dividend_tax = sum((tx.taxes for tx in dividends), ZERO)

@@ -51,7 +51,9 @@ from domain.portfolios.exposures import (
 )
 from domain.portfolios.performance import Performance
 from domain.portfolios.positions import Valuation
-from domain.portfolios.valuation import Closes
+
+# Adjusted closes by symbol and day, as Decimal or float: correlations work in floats.
+Levels = Mapping[str, Mapping[date, Decimal | float]]
 
 FloatArray = NDArray[np.float64]
 SESSIONS_PER_YEAR = PSX_SESSIONS_PER_YEAR
@@ -228,7 +230,7 @@ class Correlation:
     sessions: int
 
 
-def correlation_matrix(closes: Closes, days: Sequence[date] | None = None) -> Correlation:
+def correlation_matrix(closes: Levels, days: Sequence[date] | None = None) -> Correlation:
     """Pearson correlations of daily returns (pass adjusted closes: a split is no return).
 
     Returns are taken between consecutive sessions where every symbol has a close (within
@@ -243,7 +245,9 @@ def correlation_matrix(closes: Closes, days: Sequence[date] | None = None) -> Co
     empty = tuple(tuple(1.0 if i == j else None for j in range(n)) for i in range(n))
     if len(ordered) < 4:
         return Correlation(symbols, empty, max(len(ordered) - 1, 0))
-    levels = np.array([[float(closes[s][d]) for d in ordered] for s in symbols])
+    levels = np.array(
+        [np.fromiter(map(float, map(closes[s].__getitem__, ordered)), np.float64) for s in symbols]
+    )
     rets = levels[:, 1:] / levels[:, :-1] - 1.0
     with np.errstate(divide="ignore", invalid="ignore"):
         corr = np.corrcoef(rets) if n > 1 else np.ones((1, 1))
@@ -368,7 +372,7 @@ def risk_report(
     valuation: Valuation,
     *,
     risk_free_rate: float,
-    closes: Closes,
+    closes: Levels,
     average_volumes: Mapping[str, float | None],
     sectors: Mapping[str, str] | None = None,
     periods: float = SESSIONS_PER_YEAR,

@@ -18,14 +18,14 @@ from datetime import date
 from decimal import Decimal
 
 from domain.markets.costs import to_paisa
+from domain.portfolios.holdings import Book, Step
 from domain.portfolios.ledger import (
     ZERO,
     PortfolioPolicy,
     Transaction,
     TransactionType,
-    ledger_order,
 )
-from domain.portfolios.lots import LotBook
+from domain.portfolios.lots import steps
 
 Closes = Mapping[str, Mapping[date, Decimal]]
 _PRICED = frozenset({TransactionType.BUY, TransactionType.SELL, TransactionType.RIGHT})
@@ -86,6 +86,7 @@ def valuation_series(
     closes: Closes,
     *,
     days: Sequence[date] | None = None,
+    book: Book | None = None,
 ) -> tuple[ValuationPoint, ...]:
     """The value at each session's close from the first transaction on.
 
@@ -96,57 +97,57 @@ def valuation_series(
             carry the corporate actions).
         days: the trading calendar; None takes the days of `closes`. Transactions after the
             last session are not valued.
+        book: the ledger already replayed (`lots.replay`, with its trail), to spare
+            replaying it again.
     """
     sessions = session_days(transactions, closes, days)
-    ordered = ledger_order(transactions)
-    book = LotBook(policy)
+    trail = book.trail if book is not None and book.trail else steps(transactions, policy)
     last_price: dict[str, Decimal] = {}
     points: list[ValuationPoint] = []
     previous = ZERO
+    cash = ZERO
     i = 0
     # A symbol's shares and cost change only with its own transactions: kept between them.
     held: dict[str, tuple[int, Decimal]] = {}
+    close_on = {sym: series.get for sym, series in closes.items()}
     for day in sessions:
         flow = ZERO
-        touched: set[str] = set()
-        while i < len(ordered) and ordered[i].trade_date <= day:
-            tx = ordered[i]
-            book.apply(tx)
+        touched: dict[str, Step] = {}
+        while i < len(trail) and trail[i].transaction.trade_date <= day:
+            step = trail[i]
+            tx = step.transaction
             flow += external_flow(tx, policy)
+            cash = step.cash
             if tx.symbol is not None:
-                touched.add(tx.symbol)
+                touched[tx.symbol] = step
                 if tx.type in _PRICED:
                     last_price[tx.symbol] = tx.price
             i += 1
-        for sym in touched:
-            qty = book.quantity(sym)
-            if qty > 0:
-                held[sym] = (qty, book.cost(sym))
+        for sym, step in touched.items():
+            if step.quantity > 0:
+                held[sym] = (step.quantity, step.cost)
             else:
                 held.pop(sym, None)
+        for sym, on in close_on.items():
+            close = on(day)
+            if close is not None:
+                last_price[sym] = close
         values: dict[str, Decimal] = {}
         cost = ZERO
         for sym, (qty, held_cost) in held.items():
-            close = closes.get(sym, {}).get(day)
-            if close is not None:
-                last_price[sym] = close
             cost += held_cost
             price = last_price.get(sym)
             values[sym] = to_paisa(price * qty) if price is not None else held_cost
-        for sym in closes.keys() - values.keys():
-            close = closes[sym].get(day)
-            if close is not None:
-                last_price[sym] = close
         holdings = sum(values.values(), ZERO)
-        cash = book.cash if policy.tracks_cash else None
-        value = holdings + (cash or ZERO)
+        kept = cash if policy.tracks_cash else None
+        value = holdings + (kept or ZERO)
         base = previous + flow
         points.append(
             ValuationPoint(
                 day=day,
                 value=value,
                 holdings_value=holdings,
-                cash=cash,
+                cash=kept,
                 flow=flow,
                 cost_basis=cost,
                 market_values=values,

@@ -982,3 +982,36 @@ async def test_risk_correlates_returns_of_closes_adjusted_for_a_bonus(
     plain = np.array([[raw[s][d] for d in common] for s in ("HUBC", "MARI")])
     unadjusted = float(np.corrcoef(plain[:, 1:] / plain[:, :-1] - 1)[0, 1])
     assert abs(unadjusted - expected) > 0.01  # the bonus would have shown as a crash
+
+
+async def test_performance_follows_a_close_corrected_inside_its_window(
+    api: Api, engine: AsyncEngine
+) -> None:
+    token = await _token(api)
+    portfolio_id = await _create(api, token)
+    entry = {"type": "BUY", "tradeDate": "2025-06-02", "symbol": "HUBC", "quantity": 100}
+    assert (await _record(api, token, portfolio_id, price="100.00", **entry))["errors"] == []
+    query = """
+    query P($id: UUID!) { portfolio(id: $id) { performance(range: Y1) {
+      end endValue series { day value } } } }
+    """
+    before = (await _call(api, query, {"id": portfolio_id}, token))["portfolio"]["performance"]
+    last = date.fromisoformat(before["end"])
+    day = date.fromisoformat(before["series"][-5]["day"])
+    fix = text(
+        "UPDATE daily_bars SET close = close + :d WHERE day = :day"
+        " AND instrument_id = (SELECT id FROM instruments WHERE symbol = 'HUBC')"
+    )
+    async with engine.begin() as conn:
+        await conn.execute(fix, {"d": Decimal(1), "day": day})
+    try:
+        after = (await _call(api, query, {"id": portfolio_id}, token))["portfolio"]["performance"]
+    finally:
+        async with engine.begin() as conn:
+            await conn.execute(fix, {"d": Decimal(-1), "day": day})
+    moved = {p["day"]: Decimal(p["value"]) for p in after["series"]}
+    was = {p["day"]: Decimal(p["value"]) for p in before["series"]}
+    assert moved[day.isoformat()] == was[day.isoformat()] + 100
+    assert moved[last.isoformat()] == was[last.isoformat()]
+    again = (await _call(api, query, {"id": portfolio_id}, token))["portfolio"]["performance"]
+    assert again == before

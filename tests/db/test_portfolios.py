@@ -142,10 +142,14 @@ async def test_window_bars_carry_the_last_close_to_the_first_day(engine: AsyncEn
     bars = await portfolio_bars.window_bars(
         engine, instrument_ids=[hubc, 999_999], first_day=saturday, last_day=date(2025, 3, 14)
     )
-    closes, volumes = bars[hubc]
+    closes, volumes, digest = bars[hubc]
     friday = next(r for r in rows if r.day == date(2025, 3, 7))
     assert list(closes.items()) == [(saturday, friday.close)] + [
         (r.day, r.close) for r in rows if r.day > saturday
     ]
     assert volumes == [float(r.volume) for r in rows if r.day > saturday]
     assert 999_999 not in bars
+    later = await portfolio_bars.window_bars(
+        engine, instrument_ids=[hubc], first_day=saturday, last_day=date(2025, 3, 13)
+    )
+    assert len(digest) == 32 and later[hubc].digest != digest
