@@ -20,7 +20,7 @@ from domain.portfolios.records import Portfolio
 from domain.portfolios.statements import MAX_ERRORS, check_with_ledger, parse_statement
 from resolvers.accounts import require_user
 from resolvers.context import Context
-from resolvers.portfolio_views import PortfolioView, remember_ledger
+from resolvers.portfolio_views import PortfolioView, Settled
 from resolvers.portfolios import LedgerChange, change_ledger, exchange_today
 
 OPENING_NOTE = "Opening balance"
@@ -286,9 +286,12 @@ async def import_transactions(ctx: Context, portfolio_id: uuid.UUID, text: str) 
         after = await repo.portfolio_for_update(
             conn, portfolio_id=portfolio_id, user_id=user.user_id
         )
+        settled = None if after is None else Settled(after, [*ledger, *stored])
+        if settled is not None:
+            await settled.store(conn)
     # Committed: the next read of the new version finds it replayed.
-    if after is not None:
-        remember_ledger(after, [*ledger, *stored])
+    if settled is not None:
+        settled.remember()
     return ImportResult(LedgerChange(PortfolioView(ctx, after or found), tuple(stored), ()), ())
 
 

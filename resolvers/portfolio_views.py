@@ -4,6 +4,11 @@ Sibling fields (positions, summary, performance, risk) share one read of the led
 replay; across requests, ledgers and replays are cached by (portfolio, ledger version,
 policy). The version is bumped in the transaction of every write, so a cached entry is never
 stale; a committed write leaves its new ledger replayed in the cache.
+
+Valuing the holdings (positions, summary, allocation) needs only the replayed holdings: every
+ledger change stores them with the new version (`portfolio_books`), so a process that has
+not replayed the ledger reads them instead of the whole ledger. Performance and reports,
+which need every sale and step, replay the ledger.
 """
 
 from __future__ import annotations
@@ -15,9 +20,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from sqlalchemy.ext.asyncio import AsyncConnection
 from strawberry.dataloader import DataLoader
 
+from db.repos import portfolio_books as books_repo
 from db.repos import portfolios as repo
+from domain.portfolios.books import decode_holdings, encode_holdings
 from domain.portfolios.holdings import Book
 from domain.portfolios.ledger import PortfolioPolicy, Transaction
 from domain.portfolios.lots import replay
@@ -53,6 +61,17 @@ def ledger_loader(ctx: Context) -> DataLoader[uuid.UUID, list[Transaction]]:
     return DataLoader(load_fn=load)
 
 
+def book_loader(ctx: Context) -> DataLoader[uuid.UUID, books_repo.StoredBook | None]:
+    """A loader of stored books by portfolio id: the portfolios of one request in one query."""
+
+    async def load(ids: Sequence[uuid.UUID]) -> list[books_repo.StoredBook | None]:
+        async with ctx.services.database.read.connect() as conn:
+            found = await books_repo.books(conn, ids)
+        return [found.get(i) for i in ids]
+
+    return DataLoader(load_fn=load)
+
+
 @dataclass(slots=True)
 class _Replayed:
     ledger: list[Transaction]
@@ -64,6 +83,9 @@ class _Replayed:
 # to a few dozen large ledgers per process.
 _REPLAYS: OrderedDict[tuple[uuid.UUID, int, PortfolioPolicy], _Replayed] = OrderedDict()
 REPLAY_CACHE_SIZE = 64
+# Stored holdings read back, by the same key (small: no ledger, sales or trail).
+_HOLDINGS: OrderedDict[tuple[uuid.UUID, int, PortfolioPolicy], Book] = OrderedDict()
+HOLDINGS_CACHE_SIZE = 256
 
 
 def _cached(key: tuple[uuid.UUID, int, PortfolioPolicy]) -> _Replayed | None:
@@ -80,17 +102,31 @@ def _remember(key: tuple[uuid.UUID, int, PortfolioPolicy], value: _Replayed) -> 
         _REPLAYS.popitem(last=False)
 
 
-def remember_ledger(portfolio: Portfolio, ledger: Sequence[Transaction]) -> None:
-    """Cache a committed ledger (stored entries, with ids) and its replay under the
-    portfolio's current ledger version."""
-    ordered = sorted(ledger, key=lambda tx: (tx.trade_date, tx.id or 0))
-    book = replay(ordered, portfolio.policy)
-    _remember((portfolio.id, portfolio.ledger_version, portfolio.policy), _Replayed(ordered, book))
+class Settled:
+    """A ledger as a change leaves it (stored entries, with ids), replayed once: stored as
+    the portfolio's book inside the change's transaction, cached once it commits."""
+
+    def __init__(self, portfolio: Portfolio, ledger: Sequence[Transaction]) -> None:
+        self.portfolio = portfolio
+        self.ledger = sorted(ledger, key=lambda tx: (tx.trade_date, tx.id or 0))
+        self.book = replay(self.ledger, portfolio.policy)
+
+    async def store(self, conn: AsyncConnection) -> None:
+        """Write the book for the portfolio's (new) ledger version."""
+        p = self.portfolio
+        await books_repo.save_book(conn, p.id, p.ledger_version, encode_holdings(self.book))
+
+    def remember(self) -> None:
+        """Cache the committed ledger and its replay under the portfolio's ledger version."""
+        p = self.portfolio
+        _remember((p.id, p.ledger_version, p.policy), _Replayed(self.ledger, self.book))
 
 
 def clear_replay_cache() -> None:
-    """Forget every cached ledger and replay (they would be read and replayed again)."""
+    """Forget every cached ledger, replay and stored book read back (they would be read,
+    and the ledgers replayed, again)."""
     _REPLAYS.clear()
+    _HOLDINGS.clear()
     for clear in _ON_CLEAR:
         clear()
 
@@ -113,13 +149,16 @@ class PortfolioView:
         ctx: Context,
         portfolio: Portfolio,
         ledgers: DataLoader[uuid.UUID, list[Transaction]] | None = None,
+        books: DataLoader[uuid.UUID, books_repo.StoredBook | None] | None = None,
     ) -> None:
         self.ctx = ctx
         self.portfolio = portfolio
         self._loader = ledgers or ledger_loader(ctx)
+        self._books = books or book_loader(ctx)
         self._key = (portfolio.id, portfolio.ledger_version, portfolio.policy)
         self._replayed = Once(self._load)
         self._book = Once(self._make_book)
+        self._holdings = Once(self._make_holdings)
         self._valuation: dict[bool, Once[Valuation]] = {}
 
     @property
@@ -157,8 +196,31 @@ class PortfolioView:
             replayed.book = replay(replayed.ledger, self.portfolio.policy)
         return replayed.book
 
+    async def holdings(self) -> Book:
+        """The replayed holdings and totals; its `disposals` and `trail` may be empty (the
+        stored book's), so whatever needs them takes `book()`."""
+        return await self._holdings.get()
+
+    async def _make_holdings(self) -> Book:
+        replayed = _cached(self._key)
+        if replayed is not None and replayed.book is not None:
+            return replayed.book
+        kept = _HOLDINGS.get(self._key)
+        if kept is not None:
+            _HOLDINGS.move_to_end(self._key)
+            return kept
+        stored = await self._books.load(self.portfolio.id)
+        if stored is not None and stored.ledger_version == self.portfolio.ledger_version:
+            found = decode_holdings(stored.holdings, self.portfolio.policy.cost_method)
+            if found is not None:
+                _HOLDINGS[self._key] = found
+                while len(_HOLDINGS) > HOLDINGS_CACHE_SIZE:
+                    _HOLDINGS.popitem(last=False)
+                return found
+        return await self.book()
+
     async def _make_valuation(self, include_closed: bool) -> Valuation:
-        book = await self.book()
+        book = await self.holdings()
         symbols = [h.symbol for h in book.open_holdings]
         quotes = await self.ctx.loaders.quotes_by_symbol.load_many(symbols)
         prices = {

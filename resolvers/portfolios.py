@@ -38,7 +38,7 @@ from domain.portfolios.lots import replay
 from domain.portfolios.records import Portfolio
 from resolvers.accounts import require_user
 from resolvers.context import Context
-from resolvers.portfolio_views import PortfolioView, ledger_loader, remember_ledger
+from resolvers.portfolio_views import PortfolioView, Settled, book_loader, ledger_loader
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,8 +118,8 @@ async def my_portfolios(ctx: Context) -> list[PortfolioView]:
     """The signed-in user's portfolios, oldest first (their ledgers load in one query)."""
     user = require_user(ctx)
     found = await repo.portfolios_of(ctx.services.database.read, user.user_id)
-    loader = ledger_loader(ctx)
-    return [PortfolioView(ctx, p, loader) for p in found]
+    ledgers, books = ledger_loader(ctx), book_loader(ctx)
+    return [PortfolioView(ctx, p, ledgers, books) for p in found]
 
 
 async def portfolio(ctx: Context, portfolio_id: uuid.UUID) -> PortfolioView | None:
@@ -225,13 +225,16 @@ async def change_ledger(
         replay([*kept, *added], found.policy, path=path)
         await repo.delete_transactions(conn, portfolio_id, deleted)
         stored = await repo.add_transactions(conn, portfolio_id, added)
-        # Read again for the new ledger version the view's cache is keyed by.
+        # Read again for the new ledger version the book and the view's cache are keyed by.
         after = await repo.portfolio_for_update(
             conn, portfolio_id=portfolio_id, user_id=user.user_id
         )
+        settled = None if after is None else Settled(after, [*kept, *stored])
+        if settled is not None:
+            await settled.store(conn)
     # Committed: the next read of the new version finds it replayed.
-    if after is not None:
-        remember_ledger(after, [*kept, *stored])
+    if settled is not None:
+        settled.remember()
     return LedgerChange(PortfolioView(ctx, after or found), tuple(stored), tuple(deleted))
 
 

@@ -1,7 +1,9 @@
 """Tables of portfolios: the portfolios users keep, their transaction ledgers, watchlists.
 
 A portfolio's positions, performance and risk are derived from its ledger
-(`domain.portfolios`); nothing derived is stored.
+(`domain.portfolios`). The one derived thing stored is each portfolio's replayed holdings
+(`portfolio_books`), keyed by the ledger version it was replayed at and written with every
+ledger change, so that reading positions does not read and replay the whole ledger.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -27,6 +30,7 @@ from sqlalchemy import (
     func,
     text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.models.base import Base
@@ -120,6 +124,20 @@ class PortfolioTransactionRow(Base):
     note: Mapped[str] = mapped_column(Text, server_default="")
     corporate_action_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class PortfolioBookRow(Base):
+    """A portfolio's holdings replayed at one ledger version (`domain.portfolios.books`);
+    valid only while the portfolio's `ledger_version` is the same."""
+
+    __tablename__ = "portfolio_books"
+
+    portfolio_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("portfolios.id", ondelete="CASCADE"), primary_key=True
+    )
+    ledger_version: Mapped[int] = mapped_column(BigInteger)
+    holdings: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class WatchlistRow(Base):

@@ -1015,3 +1015,90 @@ async def test_performance_follows_a_close_corrected_inside_its_window(
     assert moved[last.isoformat()] == was[last.isoformat()]
     again = (await _call(api, query, {"id": portfolio_id}, token))["portfolio"]["performance"]
     assert again == before
+
+
+async def test_positions_come_from_the_book_stored_with_the_current_ledger_version(
+    api: Api, engine: AsyncEngine
+) -> None:
+    token = await _token(api)
+    portfolio_id = await _create(api, token)
+    await _hubc_statement(api, token, portfolio_id)
+    query = """
+    query P($id: UUID!) { portfolio(id: $id) {
+      positions { symbol quantity costBasis realisedPnl lots { acquired quantity cost } }
+      summary { costBasis realisedPnl } } }
+    """
+    truth = await _call(api, query, {"id": portfolio_id}, token)
+    async with engine.connect() as conn:
+        stored = (
+            await conn.execute(
+                text(
+                    "SELECT b.ledger_version = p.ledger_version AS current,"
+                    " b.holdings -> 'holdings' -> 0 ->> 1 AS shares FROM portfolio_books b"
+                    " JOIN portfolios p ON p.id = b.portfolio_id WHERE b.portfolio_id = :p"
+                ),
+                {"p": portfolio_id},
+            )
+        ).one()
+    assert stored.current and int(stored.shares) == truth["portfolio"]["positions"][0]["quantity"]
+
+    # A process that has not replayed the ledger values the stored holdings...
+    tamper = text(
+        "UPDATE portfolio_books SET ledger_version = ledger_version + :v,"
+        " holdings = jsonb_set(holdings, '{holdings,0,1}', to_jsonb(CAST(:q AS int))) WHERE portfolio_id = :p"
+    )
+    async with engine.begin() as conn:
+        await conn.execute(tamper, {"v": 0, "q": 7, "p": portfolio_id})
+    clear_replay_cache()
+    read = await _call(api, query, {"id": portfolio_id}, token)
+    assert read["portfolio"]["positions"][0]["quantity"] == 7
+    # ...but only those of the portfolio's current ledger version.
+    async with engine.begin() as conn:
+        await conn.execute(tamper, {"v": -1, "q": 7, "p": portfolio_id})
+    clear_replay_cache()
+    assert await _call(api, query, {"id": portfolio_id}, token) == truth
+
+    # The next change stores the book of its own version again.
+    entry = {"type": "SELL", "tradeDate": "2025-07-01", "symbol": "HUBC", "quantity": 10}
+    assert (await _record(api, token, portfolio_id, price="120.00", **entry))["errors"] == []
+    clear_replay_cache()
+    after = await _call(api, query, {"id": portfolio_id}, token)
+    shares = truth["portfolio"]["positions"][0]["quantity"] - 10
+    assert after["portfolio"]["positions"][0]["quantity"] == shares
+    async with engine.connect() as conn:
+        current = await conn.scalar(
+            text(
+                "SELECT b.ledger_version = p.ledger_version FROM portfolio_books b"
+                " JOIN portfolios p ON p.id = b.portfolio_id WHERE b.portfolio_id = :p"
+            ),
+            {"p": portfolio_id},
+        )
+    assert current is True
+
+
+async def test_an_import_stores_the_book_of_its_ledger_version(
+    api: Api, engine: AsyncEngine
+) -> None:
+    token = await _token(api)
+    portfolio_id = await _create(api, token)
+    csv = "date,type,symbol,quantity,price\n2025-06-02,BUY,HUBC,100,100.00\n2025-06-03,BUY,MARI,5,600.00\n"
+    imported = await _call(
+        api,
+        "mutation I($p: UUID!, $c: String!) { importTransactions(portfolioId: $p, csv: $c)"
+        " { errors { message } } }",
+        {"p": portfolio_id, "c": csv},
+        token,
+    )
+    assert imported["importTransactions"]["errors"] == []
+    async with engine.connect() as conn:
+        row = (
+            await conn.execute(
+                text(
+                    "SELECT b.ledger_version = p.ledger_version AS current,"
+                    " jsonb_array_length(b.holdings -> 'holdings') AS symbols FROM portfolio_books b"
+                    " JOIN portfolios p ON p.id = b.portfolio_id WHERE b.portfolio_id = :p"
+                ),
+                {"p": portfolio_id},
+            )
+        ).one()
+    assert row.current and row.symbols == 2

@@ -1,0 +1,48 @@
+"""Portfolio books: each portfolio's replayed holdings, stored with the ledger version they
+were replayed at.
+
+The ledger stays the source of truth. A book is written in the transaction of every ledger
+change, so a read that finds one of the portfolio's current version skips reading and
+replaying the whole ledger; any other (an older version, none yet) is ignored and the ledger
+replayed.
+
+Revision ID: 0015
+Revises: 0014
+Create Date: 2026-12-02
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import postgresql
+
+revision: str = "0015"
+down_revision: str | Sequence[str] | None = "0014"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    """Create the portfolio_books table."""
+    op.create_table(
+        "portfolio_books",
+        sa.Column("portfolio_id", sa.Uuid(), nullable=False),
+        sa.Column("ledger_version", sa.BigInteger(), nullable=False),
+        sa.Column("holdings", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column(
+            "updated_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
+        ),
+        sa.ForeignKeyConstraint(
+            ["portfolio_id"],
+            ["portfolios.id"],
+            name=op.f("fk_portfolio_books_portfolio_id_portfolios"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("portfolio_id", name=op.f("pk_portfolio_books")),
+    )
+
+
+def downgrade() -> None:
+    """Drop the portfolio_books table."""
+    op.drop_table("portfolio_books")
