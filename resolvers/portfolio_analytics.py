@@ -19,6 +19,7 @@ from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import TypeVar
 
 import numpy as np
 
@@ -26,23 +27,48 @@ from db.repos import markets as market_repo
 from db.repos import portfolio_bars as bars_repo
 from domain.errors import DomainError, ErrorCode
 from domain.markets.adjustments import price_factors
+from domain.markets.instruments import CorporateAction, Instrument
 from domain.portfolios.corporate_actions import pending_entries
 from domain.portfolios.exposures import average_volume
 from domain.portfolios.ledger import Transaction, symbols_of
 from domain.portfolios.performance import DEFAULT_BENCHMARK, Performance, performance
 from domain.portfolios.records import Portfolio
-from domain.portfolios.risk import RiskReport, risk_report, value_at_risk
+from domain.portfolios.risk import (
+    Correlation,
+    RiskReport,
+    correlation_matrix,
+    risk_report,
+    value_at_risk,
+)
 from domain.portfolios.valuation import Closes
 from resolvers.context import Context
 from resolvers.portfolio_views import PortfolioView, on_clear
 from resolvers.portfolios import LedgerChange, change_ledger, exchange_today, portfolio
 
+T = TypeVar("T")
 _EPOCH = date(1970, 1, 1).toordinal()
-# Performances by their every input (ledger version, window, closes, benchmark, sectors):
-# memoised, never stale, since a change to any input is a different key.
-_PERFORMANCES: OrderedDict[Hashable, Performance] = OrderedDict()
+# Windows (the performance with the closes and volumes it was computed from) by their every
+# input (ledger version, window, the bars' digests, benchmark, sectors), and the correlations
+# of a window's holdings: memoised, never stale, since a change to any input is another key.
+# A window found by its digests is not read out of the database again.
+_WINDOWS: OrderedDict[Hashable, _Window] = OrderedDict()
+_CORRELATIONS: OrderedDict[Hashable, Correlation] = OrderedDict()
 PERFORMANCE_CACHE_SIZE = 64
-on_clear(_PERFORMANCES.clear)
+on_clear(_WINDOWS.clear)
+on_clear(_CORRELATIONS.clear)
+
+
+def _memo(cache: OrderedDict[Hashable, T], key: Hashable) -> T | None:
+    found = cache.get(key)
+    if found is not None:
+        cache.move_to_end(key)
+    return found
+
+
+def _keep(cache: OrderedDict[Hashable, T], key: Hashable, value: T) -> None:
+    cache[key] = value
+    while len(cache) > PERFORMANCE_CACHE_SIZE:
+        cache.popitem(last=False)
 
 
 class PerformanceRange(enum.StrEnum):
@@ -110,6 +136,7 @@ class AllocationSlice:
 
 @dataclass(frozen=True, slots=True)
 class _Window:
+    key: Hashable
     perf: Performance
     closes: Closes
     volumes: Mapping[str, list[float]]
@@ -135,15 +162,39 @@ async def _window(
     symbols = symbols_of(ledger)
     ids = [ref.instrument_by_symbol[s].id for s in symbols if s in ref.instrument_by_symbol]
     engine = ctx.services.database.read
-    calendar, levels, bars = await asyncio.gather(
+    calendar, levels, digests = await asyncio.gather(
         bars_repo.sessions_between(engine, first_day=read_from, last_day=today),
         bars_repo.index_levels(engine, code=code, first_day=read_from, last_day=today),
-        bars_repo.window_bars(engine, instrument_ids=ids, first_day=read_from, last_day=today),
+        bars_repo.window_digests(engine, instrument_ids=ids, first_day=read_from, last_day=today),
     )
     days = [d for d in calendar if start is None or d >= start]
     before = [d for d in calendar if start is not None and d < start]
     if before and not opens_inside:
         days.insert(0, before[-1])
+    sectors = {
+        s: ref.instrument_by_symbol[s].sector_code for s in symbols if s in ref.instrument_by_symbol
+    }
+
+    # `performance` is a pure function of these: the same inputs give the same result (the
+    # bars by their digest: a changed close or a new bar is a different key).
+    def key_of(bar_digests: Mapping[int, str]) -> Hashable:
+        return (
+            view.replay_key,
+            start,
+            today,
+            code,
+            tuple(days),
+            tuple(sorted(bar_digests.items())),
+            tuple(sorted((levels or {}).items())),
+            tuple(sorted(sectors.items())),
+        )
+
+    found = _memo(_WINDOWS, key_of(digests))
+    if found is not None:
+        return found
+    bars = await bars_repo.window_bars(
+        engine, instrument_ids=ids, first_day=read_from, last_day=today
+    )
     by_id = ref.instrument_by_id
     first = days[0] if days else None
     closes = {
@@ -151,42 +202,25 @@ async def _window(
         for i, b in bars.items()
     }
     volumes = {by_id[i].symbol: b.volumes for i, b in bars.items()}
-    sectors = {
-        s: ref.instrument_by_symbol[s].sector_code for s in symbols if s in ref.instrument_by_symbol
-    }
-    # `performance` is a pure function of these: the same inputs give the same result (the
-    # bars by their digest: a changed close or a new bar is a different key).
-    key = (
-        view.replay_key,
-        start,
-        today,
-        code,
-        tuple(days),
-        tuple(sorted((i, b.digest) for i, b in bars.items())),
-        tuple(sorted((levels or {}).items())),
-        tuple(sorted(sectors.items())),
+    perf = performance(
+        ledger,
+        view.portfolio.policy,
+        closes,
+        days=days,
+        start=start,
+        end=today,
+        benchmark=levels or {},
+        benchmark_code=code,
+        sectors=sectors,
+        book=await view.book(),
     )
-    perf = _PERFORMANCES.get(key)
     if perf is None:
-        perf = performance(
-            ledger,
-            view.portfolio.policy,
-            closes,
-            days=days,
-            start=start,
-            end=today,
-            benchmark=levels or {},
-            benchmark_code=code,
-            sectors=sectors,
-            book=await view.book(),
-        )
-        if perf is not None:
-            _PERFORMANCES[key] = perf
-            while len(_PERFORMANCES) > PERFORMANCE_CACHE_SIZE:
-                _PERFORMANCES.popitem(last=False)
-    else:
-        _PERFORMANCES.move_to_end(key)
-    return None if perf is None else _Window(perf, closes, volumes)
+        return None
+    # Keyed by the bars read (a bar written since the digests were read is another key).
+    key = key_of({i: b.digest for i, b in bars.items()})
+    found = _Window(key, perf, closes, volumes)
+    _keep(_WINDOWS, key, found)
+    return found
 
 
 def _earliest(window: PerformanceRange, today: date, ledger: Sequence[Transaction]) -> date:
@@ -265,12 +299,52 @@ async def portfolio_risk(
         return None
     held = [p.symbol for p in valuation.positions if p.quantity > 0]
     ids = [ref.instrument_by_symbol[s].id for s in held if s in ref.instrument_by_symbol]
+    volumes = {
+        ref.instrument_by_id[i].symbol: average_volume(
+            found.volumes.get(ref.instrument_by_id[i].symbol, [])
+        )
+        for i in ids
+    }
+    # The holdings' correlations depend on the window, the holdings and the actions inside.
+    inside_key = (found.key, tuple(ids), tuple(a.id for i in ids for a in actions.get(i, [])))
+    correlation = _memo(_CORRELATIONS, inside_key)
+    if correlation is None:
+        correlation = _correlation(found, ids, actions, ref.instrument_by_id, found.perf)
+        _keep(_CORRELATIONS, inside_key, correlation)
+    sectors = {
+        s: ref.instrument_by_symbol[s].sector_code for s in held if s in ref.instrument_by_symbol
+    }
+    report = risk_report(
+        found.perf,
+        valuation,
+        risk_free_rate=risk_free_rate,
+        correlation=correlation,
+        average_volumes=volumes,
+        sectors=sectors,
+    )
+    returns = np.array(
+        [p.daily_return for p in found.perf.series if p.daily_return is not None],
+        dtype=np.float64,
+    )
+    return replace(
+        report,
+        value_at_risk=value_at_risk(returns, valuation.total_value, confidences=(confidence,)),
+    )
+
+
+def _correlation(
+    found: _Window,
+    ids: Sequence[int],
+    actions: Mapping[int, Sequence[CorporateAction]],
+    by_id: Mapping[int, Instrument],
+    perf: Performance,
+) -> Correlation:
+    """The correlations of the holdings' daily returns over the window's sessions, on
+    closes back-adjusted for the corporate actions inside it."""
     adjusted: dict[str, Mapping[date, Decimal | float]] = {}
-    volumes: dict[str, float | None] = {}
     for instrument_id in ids:
-        symbol = ref.instrument_by_id[instrument_id].symbol
+        symbol = by_id[instrument_id].symbol
         raw = found.closes.get(symbol)
-        volumes[symbol] = average_volume(found.volumes.get(symbol, []))
         if not raw:
             continue
         # Back-adjusted to the last close, as the charts' factors do: a split is no return.
@@ -287,25 +361,8 @@ async def portfolio_risk(
         factors = price_factors(stamps, levels, inside)
         scaled = levels * (factors / factors[-1])
         adjusted[symbol] = dict(zip(days, scaled.tolist(), strict=True))
-    sectors = {
-        s: ref.instrument_by_symbol[s].sector_code for s in held if s in ref.instrument_by_symbol
-    }
-    report = risk_report(
-        found.perf,
-        valuation,
-        risk_free_rate=risk_free_rate,
-        closes=adjusted,
-        average_volumes=volumes,
-        sectors=sectors,
-    )
-    returns = np.array(
-        [p.daily_return for p in found.perf.series if p.daily_return is not None],
-        dtype=np.float64,
-    )
-    return replace(
-        report,
-        value_at_risk=value_at_risk(returns, valuation.total_value, confidences=(confidence,)),
-    )
+    sessions = [p.day for p in perf.series if p.daily_return is not None]
+    return correlation_matrix(adjusted, sessions or None)
 
 
 async def allocation(view: PortfolioView, by: AllocationKey) -> list[AllocationSlice]:

@@ -64,6 +64,25 @@ async def window_bars(
     return out
 
 
+async def window_digests(
+    engine: AsyncEngine, *, instrument_ids: Sequence[int], first_day: date, last_day: date
+) -> dict[int, str]:
+    """The digest `window_bars` gives each instrument over the same window, without reading
+    the bars out: enough to tell whether a result computed from them still holds."""
+    sql = text(
+        "SELECT instrument_id, md5(string_agg(day::text || ' ' || close::text, ',' ORDER BY day))"
+        " AS digest FROM daily_bars WHERE instrument_id = ANY(:ids)"
+        " AND day BETWEEN :since AND :last GROUP BY instrument_id"
+    )
+    params = {
+        "ids": list(instrument_ids),
+        "since": first_day - timedelta(days=CARRY_DAYS),
+        "last": last_day,
+    }
+    async with engine.connect() as conn:
+        return {r.instrument_id: r.digest for r in await conn.execute(sql, params)}
+
+
 async def corporate_actions_between(
     engine: AsyncEngine, *, instrument_ids: Sequence[int], after: date, until: date
 ) -> dict[int, list[CorporateAction]]:

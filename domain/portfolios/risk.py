@@ -372,7 +372,8 @@ def risk_report(
     valuation: Valuation,
     *,
     risk_free_rate: float,
-    closes: Levels,
+    closes: Levels | None = None,
+    correlation: Correlation | None = None,
     average_volumes: Mapping[str, float | None],
     sectors: Mapping[str, str] | None = None,
     periods: float = SESSIONS_PER_YEAR,
@@ -385,6 +386,8 @@ def risk_report(
         valuation: the holdings now (weights, quantities, value for the VaR amounts).
         risk_free_rate: annual, a fraction (the SBP policy rate setting).
         closes: adjusted daily closes of the holdings, for their correlations.
+        correlation: the holdings' correlations already computed (`correlation_matrix` of
+            those closes on the sessions with a return), instead of `closes`.
         average_volumes: average daily volume by symbol.
         sectors: symbol → sector code.
         periods: sessions per year for annualising.
@@ -418,8 +421,12 @@ def risk_report(
         drawdown=drawdown_stats(returns, days),
         alpha=alpha,
         beta=beta,
-        correlation=correlation_matrix(
-            {s: c for s, c in closes.items() if s in held}, days or None
+        correlation=(
+            correlation
+            if correlation is not None
+            else correlation_matrix(
+                {s: c for s, c in (closes or {}).items() if s in held}, days or None
+            )
         ),
         value_at_risk=value_at_risk(returns, valuation.total_value),
         concentration=concentration(values, sectors),
