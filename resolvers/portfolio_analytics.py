@@ -53,8 +53,12 @@ _EPOCH = date(1970, 1, 1).toordinal()
 # A window found by its digests is not read out of the database again.
 _WINDOWS: OrderedDict[Hashable, _Window] = OrderedDict()
 _CORRELATIONS: OrderedDict[Hashable, Correlation] = OrderedDict()
+# The (portfolio version, window, benchmark, day) of windows memoised: only these are worth
+# asking the bars' digests first; any other reads its bars at once.
+_ASKED: OrderedDict[Hashable, bool] = OrderedDict()
 PERFORMANCE_CACHE_SIZE = 64
 on_clear(_WINDOWS.clear)
+on_clear(_ASKED.clear)
 on_clear(_CORRELATIONS.clear)
 
 
@@ -162,11 +166,24 @@ async def _window(
     symbols = symbols_of(ledger)
     ids = [ref.instrument_by_symbol[s].id for s in symbols if s in ref.instrument_by_symbol]
     engine = ctx.services.database.read
-    calendar, levels, digests = await asyncio.gather(
-        bars_repo.sessions_between(engine, first_day=read_from, last_day=today),
-        bars_repo.index_levels(engine, code=code, first_day=read_from, last_day=today),
-        bars_repo.window_digests(engine, instrument_ids=ids, first_day=read_from, last_day=today),
-    )
+    asked = (view.replay_key, window, code, today)
+    bars: Mapping[int, bars_repo.WindowBars] | None = None
+    if _memo(_ASKED, asked):
+        calendar, levels, digests = await asyncio.gather(
+            bars_repo.sessions_between(engine, first_day=read_from, last_day=today),
+            bars_repo.index_levels(engine, code=code, first_day=read_from, last_day=today),
+            bars_repo.window_digests(
+                engine, instrument_ids=ids, first_day=read_from, last_day=today
+            ),
+        )
+    else:
+        calendar, levels, read = await asyncio.gather(
+            bars_repo.sessions_between(engine, first_day=read_from, last_day=today),
+            bars_repo.index_levels(engine, code=code, first_day=read_from, last_day=today),
+            bars_repo.window_bars(engine, instrument_ids=ids, first_day=read_from, last_day=today),
+        )
+        digests = {i: b.digest for i, b in read.items()}
+        bars = read
     days = [d for d in calendar if start is None or d >= start]
     before = [d for d in calendar if start is not None and d < start]
     if before and not opens_inside:
@@ -192,9 +209,10 @@ async def _window(
     found = _memo(_WINDOWS, key_of(digests))
     if found is not None:
         return found
-    bars = await bars_repo.window_bars(
-        engine, instrument_ids=ids, first_day=read_from, last_day=today
-    )
+    if bars is None:
+        bars = await bars_repo.window_bars(
+            engine, instrument_ids=ids, first_day=read_from, last_day=today
+        )
     by_id = ref.instrument_by_id
     first = days[0] if days else None
     closes = {
@@ -220,6 +238,7 @@ async def _window(
     key = key_of({i: b.digest for i, b in bars.items()})
     found = _Window(key, perf, closes, volumes)
     _keep(_WINDOWS, key, found)
+    _keep(_ASKED, asked, True)
     return found
 
 
