@@ -5,10 +5,11 @@ replay; across requests, ledgers and replays are cached by (portfolio, ledger ve
 policy). The version is bumped in the transaction of every write, so a cached entry is never
 stale; a committed write leaves its new ledger replayed in the cache.
 
-Valuing the holdings (positions, summary, allocation) needs only the replayed holdings: every
-ledger change stores them with the new version (`portfolio_books`), so a process that has
-not replayed the ledger reads them instead of the whole ledger. Performance and reports,
-which need every sale and step, replay the ledger.
+Every ledger change stores its replay with the new version (`portfolio_books`), so a
+process that has not replayed the ledger reads it back instead of reading and replaying the
+ledger's rows: the holdings alone where they are all that is needed (positions, summary,
+allocation), the whole replay (the entries, the sales, the state after each) for the
+transactions, performance and reports.
 """
 
 from __future__ import annotations
@@ -25,7 +26,12 @@ from strawberry.dataloader import DataLoader
 
 from db.repos import portfolio_books as books_repo
 from db.repos import portfolios as repo
-from domain.portfolios.books import decode_holdings, encode_holdings
+from domain.portfolios.books import (
+    decode_holdings,
+    decode_replay,
+    encode_holdings,
+    encode_replay,
+)
 from domain.portfolios.holdings import Book
 from domain.portfolios.ledger import PortfolioPolicy, Transaction
 from domain.portfolios.lots import replay
@@ -61,12 +67,16 @@ def ledger_loader(ctx: Context) -> DataLoader[uuid.UUID, list[Transaction]]:
     return DataLoader(load_fn=load)
 
 
-def book_loader(ctx: Context) -> DataLoader[uuid.UUID, books_repo.StoredBook | None]:
-    """A loader of stored books by portfolio id: the portfolios of one request in one query."""
+def book_loader(
+    ctx: Context, *, with_replay: bool = False
+) -> DataLoader[uuid.UUID, books_repo.StoredBook | None]:
+    """A loader of stored books by portfolio id (the holdings, or with the replay too): the
+    portfolios of one request in one query."""
+    read = books_repo.replays if with_replay else books_repo.books
 
     async def load(ids: Sequence[uuid.UUID]) -> list[books_repo.StoredBook | None]:
         async with ctx.services.database.read.connect() as conn:
-            found = await books_repo.books(conn, ids)
+            found = await read(conn, ids)
         return [found.get(i) for i in ids]
 
     return DataLoader(load_fn=load)
@@ -114,7 +124,13 @@ class Settled:
     async def store(self, conn: AsyncConnection) -> None:
         """Write the book for the portfolio's (new) ledger version."""
         p = self.portfolio
-        await books_repo.save_book(conn, p.id, p.ledger_version, encode_holdings(self.book))
+        await books_repo.save_book(
+            conn,
+            p.id,
+            p.ledger_version,
+            holdings=encode_holdings(self.book),
+            ledger=encode_replay(self.ledger, self.book),
+        )
 
     def remember(self) -> None:
         """Cache the committed ledger and its replay under the portfolio's ledger version."""
@@ -150,11 +166,13 @@ class PortfolioView:
         portfolio: Portfolio,
         ledgers: DataLoader[uuid.UUID, list[Transaction]] | None = None,
         books: DataLoader[uuid.UUID, books_repo.StoredBook | None] | None = None,
+        replays: DataLoader[uuid.UUID, books_repo.StoredBook | None] | None = None,
     ) -> None:
         self.ctx = ctx
         self.portfolio = portfolio
         self._loader = ledgers or ledger_loader(ctx)
         self._books = books or book_loader(ctx)
+        self._replays = replays or book_loader(ctx, with_replay=True)
         self._key = (portfolio.id, portfolio.ledger_version, portfolio.policy)
         self._replayed = Once(self._load)
         self._book = Once(self._make_book)
@@ -173,9 +191,22 @@ class PortfolioView:
     async def _load(self) -> _Replayed:
         hit = _cached(self._key)
         if hit is None:
-            hit = _Replayed(await self._loader.load(self.portfolio.id))
+            hit = await self._stored_replay() or _Replayed(
+                await self._loader.load(self.portfolio.id)
+            )
             _remember(self._key, hit)
         return hit
+
+    async def _stored_replay(self) -> _Replayed | None:
+        """The replay stored with the portfolio's current ledger version, if there is one."""
+        stored = await self._replays.load(self.portfolio.id)
+        if stored is None or stored.ledger is None:
+            return None
+        if stored.ledger_version != self.portfolio.ledger_version:
+            return None
+        holdings = decode_holdings(stored.holdings, self.portfolio.policy.cost_method)
+        found = None if holdings is None else decode_replay(stored.ledger, holdings)
+        return None if found is None else _Replayed(*found)
 
     async def book(self) -> Book:
         """The ledger replayed."""

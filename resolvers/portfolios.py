@@ -119,7 +119,8 @@ async def my_portfolios(ctx: Context) -> list[PortfolioView]:
     user = require_user(ctx)
     found = await repo.portfolios_of(ctx.services.database.read, user.user_id)
     ledgers, books = ledger_loader(ctx), book_loader(ctx)
-    return [PortfolioView(ctx, p, ledgers, books) for p in found]
+    replays = book_loader(ctx, with_replay=True)
+    return [PortfolioView(ctx, p, ledgers, books, replays) for p in found]
 
 
 async def portfolio(ctx: Context, portfolio_id: uuid.UUID) -> PortfolioView | None:

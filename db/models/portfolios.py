@@ -1,9 +1,9 @@
 """Tables of portfolios: the portfolios users keep, their transaction ledgers, watchlists.
 
 A portfolio's positions, performance and risk are derived from its ledger
-(`domain.portfolios`). The one derived thing stored is each portfolio's replayed holdings
+(`domain.portfolios`). The one derived thing stored is each portfolio's replayed ledger
 (`portfolio_books`), keyed by the ledger version it was replayed at and written with every
-ledger change, so that reading positions does not read and replay the whole ledger.
+ledger change, so that a read does not read and replay the ledger's rows.
 """
 
 from __future__ import annotations
@@ -127,8 +127,9 @@ class PortfolioTransactionRow(Base):
 
 
 class PortfolioBookRow(Base):
-    """A portfolio's holdings replayed at one ledger version (`domain.portfolios.books`);
-    valid only while the portfolio's `ledger_version` is the same."""
+    """A portfolio's ledger replayed at one ledger version (`domain.portfolios.books`): the
+    holdings, and the entries with their sales and trail; valid only while the portfolio's
+    `ledger_version` is the same."""
 
     __tablename__ = "portfolio_books"
 
@@ -137,6 +138,7 @@ class PortfolioBookRow(Base):
     )
     ledger_version: Mapped[int] = mapped_column(BigInteger)
     holdings: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    ledger: Mapped[dict[str, Any]] = mapped_column(JSONB)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 

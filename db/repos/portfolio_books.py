@@ -1,5 +1,5 @@
-"""Portfolio books: each portfolio's replayed holdings at a ledger version
-(`domain.portfolios.books` holds their layout)."""
+"""Portfolio books: each portfolio's replayed ledger at a ledger version, its holdings and
+its replay read apart (`domain.portfolios.books` holds their layout)."""
 
 from __future__ import annotations
 
@@ -13,14 +13,18 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 _SAVE = text(
-    "INSERT INTO portfolio_books (portfolio_id, ledger_version, holdings)"
-    " VALUES (:p, :v, CAST(:h AS jsonb))"
+    "INSERT INTO portfolio_books (portfolio_id, ledger_version, holdings, ledger)"
+    " VALUES (:p, :v, CAST(:h AS jsonb), CAST(:l AS jsonb))"
     " ON CONFLICT (portfolio_id) DO UPDATE SET ledger_version = excluded.ledger_version,"
-    " holdings = excluded.holdings, updated_at = now()"
+    " holdings = excluded.holdings, ledger = excluded.ledger, updated_at = now()"
 )
 _READ = text(
     "SELECT portfolio_id, ledger_version, holdings::text AS holdings FROM portfolio_books"
     " WHERE portfolio_id = ANY(:ids)"
+)
+_READ_ALL = text(
+    "SELECT portfolio_id, ledger_version, holdings::text AS holdings, ledger::text AS ledger"
+    " FROM portfolio_books WHERE portfolio_id = ANY(:ids)"
 )
 
 
@@ -30,16 +34,26 @@ class StoredBook:
 
     ledger_version: int
     holdings: Mapping[str, Any]
+    ledger: Mapping[str, Any] | None = None
 
 
 async def save_book(
-    conn: AsyncConnection, portfolio_id: uuid.UUID, ledger_version: int, holdings: Mapping[str, Any]
+    conn: AsyncConnection,
+    portfolio_id: uuid.UUID,
+    ledger_version: int,
+    *,
+    holdings: Mapping[str, Any],
+    ledger: Mapping[str, Any],
 ) -> None:
     """Store the portfolio's book replayed at `ledger_version` (in the ledger change's
     transaction), replacing the one before."""
-    await conn.execute(
-        _SAVE, {"p": portfolio_id, "v": ledger_version, "h": orjson.dumps(holdings).decode()}
-    )
+    params = {
+        "p": portfolio_id,
+        "v": ledger_version,
+        "h": orjson.dumps(holdings).decode(),
+        "l": orjson.dumps(ledger).decode(),
+    }
+    await conn.execute(_SAVE, params)
 
 
 async def books(
@@ -49,4 +63,17 @@ async def books(
     rows = await conn.execute(_READ, {"ids": list(portfolio_ids)})
     return {
         r.portfolio_id: StoredBook(int(r.ledger_version), orjson.loads(r.holdings)) for r in rows
+    }
+
+
+async def replays(
+    conn: AsyncConnection, portfolio_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, StoredBook]:
+    """The stored books of these portfolios with their replays (those that have one)."""
+    rows = await conn.execute(_READ_ALL, {"ids": list(portfolio_ids)})
+    return {
+        r.portfolio_id: StoredBook(
+            int(r.ledger_version), orjson.loads(r.holdings), orjson.loads(r.ledger)
+        )
+        for r in rows
     }

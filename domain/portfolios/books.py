@@ -1,20 +1,26 @@
-"""A replayed book's holdings as plain JSON values, to store beside the ledger and read back.
+"""A replayed ledger as plain JSON values, to store beside the ledger and read back.
 
-What is kept is what valuing the holdings needs: every symbol the ledger touched with its
-shares, cost, open lots, realised gains and dividends, and the book's totals. Sales matched
-against lots and the step-by-step trail are not kept; whatever needs them (performance,
-reports) replays the ledger. Money is written as decimal strings, so it reads back exactly.
+Two parts, read apart:
+
+- the holdings (`encode_holdings`): what valuing them needs, every symbol the ledger touched
+  with its shares, cost, open lots, realised gains and dividends, and the book's totals;
+- the replay (`encode_replay`): the ledger itself with the sales matched against lots and
+  the state after each entry, what performance and reports walk.
+
+Money is written as decimal strings and days as ordinals, so everything reads back exactly
+as the replay left it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, overload
 
-from domain.portfolios.holdings import Book, Holding, Lot
-from domain.portfolios.ledger import CostMethod
+from domain.portfolios.holdings import Book, Disposal, Holding, Lot, LotMatch, Step
+from domain.portfolios.ledger import CostMethod, Transaction, TransactionType
 
 # Bumped whenever the layout changes: a stored book of another format is ignored.
 FORMAT = 1
@@ -80,3 +86,168 @@ def decode_holdings(data: Mapping[str, Any], method: CostMethod) -> Book | None:
         fees=Decimal(data["fees"]),
         taxes=Decimal(data["taxes"]),
     )
+
+
+_TYPES = {t.value: t for t in TransactionType}
+_day = date.fromordinal
+
+
+def _money(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def encode_replay(ledger: Sequence[Transaction], book: Book) -> dict[str, Any]:
+    """The ledger (in stored order), the book's sales and its trail as JSON values; the
+    trail names its entries by their place in `ledger`."""
+    where = {id(tx): i for i, tx in enumerate(ledger)}
+    return {
+        "format": FORMAT,
+        "method": book.method.value,
+        "ledger": [
+            [
+                tx.type.value,
+                tx.trade_date.toordinal(),
+                tx.settlement_date.toordinal(),
+                tx.symbol,
+                tx.quantity,
+                str(tx.price),
+                str(tx.amount),
+                _money(tx.ratio),
+                str(tx.fees),
+                str(tx.taxes),
+                tx.note,
+                tx.corporate_action_id,
+                tx.id,
+            ]
+            for tx in ledger
+        ],
+        "disposals": [
+            [
+                d.symbol,
+                d.trade_date.toordinal(),
+                d.quantity,
+                str(d.proceeds),
+                str(d.cost),
+                d.transaction_id,
+                [
+                    [m.acquired.toordinal(), m.quantity, str(m.cost), m.transaction_id]
+                    for m in d.matches
+                ],
+            ]
+            for d in book.disposals
+        ],
+        "trail": [
+            [
+                where[id(s.transaction)],
+                s.quantity,
+                str(s.cost),
+                str(s.cash),
+                str(s.flow),
+                _money(s.gain),
+            ]
+            for s in book.trail
+        ],
+    }
+
+
+def decode_replay(data: Mapping[str, Any], holdings: Book) -> tuple[list[Transaction], Book] | None:
+    """The ledger and the whole book `encode_replay` wrote, completing `holdings` (what
+    `decode_holdings` read of the same version); None when written in another format or
+    for another cost method."""
+    if data.get("format") != FORMAT or data.get("method") != holdings.method.value:
+        return None
+    ledger = [
+        Transaction(
+            _TYPES[kind],
+            _day(traded),
+            _day(settled),
+            symbol,
+            quantity,
+            Decimal(price),
+            Decimal(amount),
+            None if ratio is None else Decimal(ratio),
+            Decimal(fees),
+            Decimal(taxes),
+            note,
+            action,
+            tx_id,
+        )
+        for (
+            kind,
+            traded,
+            settled,
+            symbol,
+            quantity,
+            price,
+            amount,
+            ratio,
+            fees,
+            taxes,
+            note,
+            action,
+            tx_id,
+        ) in data["ledger"]
+    ]
+    disposals = _Disposals(data["disposals"])
+    trail = tuple(
+        Step(
+            ledger[at],
+            quantity,
+            Decimal(cost),
+            Decimal(cash),
+            Decimal(flow),
+            None if gain is None else Decimal(gain),
+        )
+        for at, quantity, cost, cash, flow, gain in data["trail"]
+    )
+    return ledger, replace(holdings, disposals=disposals, trail=trail)
+
+
+class _Disposals(Sequence[Disposal]):
+    """Stored sales, decoded when first looked at (performance reads the trail's gains;
+    only reports go through every sale's lots)."""
+
+    __slots__ = ("_decoded", "_rows")
+
+    def __init__(self, rows: Sequence[Any]) -> None:
+        self._rows = rows
+        self._decoded: tuple[Disposal, ...] | None = None
+
+    def _all(self) -> tuple[Disposal, ...]:
+        if self._decoded is None:
+            self._decoded = tuple(
+                Disposal(
+                    symbol,
+                    _day(traded),
+                    quantity,
+                    Decimal(proceeds),
+                    Decimal(cost),
+                    tuple(
+                        LotMatch(_day(acquired), shares, Decimal(paid), lot_tx)
+                        for acquired, shares, paid, lot_tx in matches
+                    ),
+                    tx_id,
+                )
+                for symbol, traded, quantity, proceeds, cost, tx_id, matches in self._rows
+            )
+        return self._decoded
+
+    @overload
+    def __getitem__(self, index: int) -> Disposal: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Disposal]: ...
+
+    def __getitem__(self, index: int | slice) -> Disposal | Sequence[Disposal]:
+        return self._all()[index]
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence):
+            return NotImplemented
+        return self._all() == tuple(other)
+
+    def __hash__(self) -> int:
+        return hash(self._all())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -78,12 +79,16 @@ class Holding:
 @dataclass(frozen=True, slots=True)
 class Step:
     """The book just after one transaction, in the order they take effect: the shares and
-    cost of its symbol (0 and 0 without one) and the cash (meaningful where kept)."""
+    cost of its symbol (0 and 0 without one), the cash (meaningful where kept), the money
+    the transaction moved into (+) or out of (-) the portfolio (`valuation.external_flow`),
+    and a sale's realised gain (None for anything else)."""
 
     transaction: Transaction
     quantity: int
     cost: Decimal
     cash: Decimal
+    flow: Decimal
+    gain: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +106,7 @@ class Book:
     holdings: tuple[Holding, ...]
     cash: Decimal | None
     net_invested: Decimal
-    disposals: tuple[Disposal, ...]
+    disposals: Sequence[Disposal]
     realised: Decimal
     dividends_gross: Decimal
     dividend_tax: Decimal

@@ -74,6 +74,9 @@ class LotBook:
         self._fees = ZERO
         self._taxes = ZERO
         self._last_outflow: Transaction | None = None
+        # What the last transaction applied did: its cash effect and a sale's gain.
+        self._effect = ZERO
+        self._gain: Decimal | None = None
 
     @property
     def cash(self) -> Decimal:
@@ -106,6 +109,8 @@ class LotBook:
             disposal = self._apply_to_symbol(sym, tx, gross)
         principal = -gross if tx.type in OUTGOING else gross
         effect = principal - tx.fees - tx.taxes
+        self._effect = effect
+        self._gain = None if disposal is None else disposal.gain
         self._cash += effect
         if tx.type is _T.DEPOSIT:
             self._net_invested += tx.amount
@@ -137,10 +142,18 @@ class LotBook:
 
     def step(self, tx: Transaction) -> Step:
         """The state just after `tx` (the last transaction applied)."""
+        if not self._policy.tracks_cash:
+            flow = -self._effect
+        elif tx.type is _T.DEPOSIT:
+            flow = tx.amount
+        elif tx.type is _T.WITHDRAWAL:
+            flow = -tx.amount
+        else:
+            flow = ZERO
         sym = tx.symbol
         if sym is None:
-            return Step(tx, 0, ZERO, self._cash)
-        return Step(tx, self._held[sym], self._held_cost[sym], self._cash)
+            return Step(tx, 0, ZERO, self._cash, flow)
+        return Step(tx, self._held[sym], self._held_cost[sym], self._cash, flow, self._gain)
 
     def book(self, trail: tuple[Step, ...] = ()) -> Book:
         """A snapshot of the state (with the steps that led to it, when kept)."""

@@ -289,7 +289,6 @@ def performance(
         sector = (sectors or {}).get(sym)
         by_sector[sector] = by_sector.get(sector, ZERO) + value
 
-    disposals = book.disposals
     dividends = [tx for tx in in_window if tx.type is TransactionType.DIVIDEND]
     gross = sum((tx.gross for tx in dividends), ZERO)
     dividend_tax = sum((tx.taxes for tx in dividends), ZERO)
@@ -309,7 +308,14 @@ def performance(
         twr_annualised=annualise(twr, span),
         mwr=xirr(investor),
         modified_dietz=dietz,
-        realised_pnl=sum((d.gain for d in disposals if lower < d.trade_date <= e_day), ZERO),
+        realised_pnl=sum(
+            (
+                s.gain
+                for s in book.trail
+                if s.gain is not None and lower < s.transaction.trade_date <= e_day
+            ),
+            ZERO,
+        ),
         unrealised_pnl=window[-1].holdings_value - window[-1].cost_basis,
         dividends_gross=gross,
         dividends_net=sum((tx.gross - tx.taxes - tx.fees for tx in dividends), ZERO),

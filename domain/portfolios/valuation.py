@@ -116,7 +116,7 @@ def valuation_series(
         while i < len(trail) and trail[i].transaction.trade_date <= day:
             step = trail[i]
             tx = step.transaction
-            flow += external_flow(tx, policy)
+            flow += step.flow
             cash = step.cash
             if tx.symbol is not None:
                 touched[tx.symbol] = step

@@ -1102,3 +1102,34 @@ async def test_an_import_stores_the_book_of_its_ledger_version(
             )
         ).one()
     assert row.current and row.symbols == 2
+
+
+async def test_the_ledger_is_read_from_the_replay_stored_with_its_version(
+    api: Api, engine: AsyncEngine
+) -> None:
+    token = await _token(api)
+    portfolio_id = await _create(api, token)
+    await _hubc_statement(api, token, portfolio_id)
+    query = """
+    query T($id: UUID!) { portfolio(id: $id) {
+      transactions { nodes { id type tradeDate symbol quantity price fees taxes note } }
+      performance(range: ALL) { realisedPnl endValue } } }
+    """
+    truth = await _call(api, query, {"id": portfolio_id}, token)
+    clear_replay_cache()
+    assert await _call(api, query, {"id": portfolio_id}, token) == truth
+    tamper = text(
+        "UPDATE portfolio_books SET ledger_version = ledger_version + :v,"
+        " ledger = jsonb_set(ledger, '{ledger,0,10}', to_jsonb(CAST(:n AS text)))"
+        " WHERE portfolio_id = :p"
+    )
+    async with engine.begin() as conn:
+        await conn.execute(tamper, {"v": 0, "n": "read from the stored replay", "p": portfolio_id})
+    clear_replay_cache()
+    read = await _call(api, query, {"id": portfolio_id}, token)
+    notes = [n["note"] for n in read["portfolio"]["transactions"]["nodes"]]
+    assert notes[-1] == "read from the stored replay"
+    async with engine.begin() as conn:
+        await conn.execute(tamper, {"v": -1, "n": "stale", "p": portfolio_id})
+    clear_replay_cache()
+    assert await _call(api, query, {"id": portfolio_id}, token) == truth

@@ -1,4 +1,5 @@
-"""A book's holdings stored as JSON read back exactly as the replay left them."""
+"""A replayed ledger stored as JSON, its holdings and its replay, read back exactly as the
+replay left them."""
 
 from __future__ import annotations
 
@@ -7,7 +8,13 @@ from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
-from domain.portfolios.books import FORMAT, decode_holdings, encode_holdings
+from domain.portfolios.books import (
+    FORMAT,
+    decode_holdings,
+    decode_replay,
+    encode_holdings,
+    encode_replay,
+)
 from domain.portfolios.inputs import TransactionInput, build_transaction
 from domain.portfolios.ledger import CostMethod, PortfolioPolicy, TransactionType
 from domain.portfolios.lots import replay
@@ -62,3 +69,37 @@ def test_another_format_or_cost_method_is_not_read() -> None:
     data = encode_holdings(replay(entries, PortfolioPolicy()))
     assert decode_holdings(data, CostMethod.AVERAGE) is None
     assert decode_holdings({**data, "format": FORMAT + 1}, CostMethod.FIFO) is None
+
+
+def test_the_whole_replay_reads_back_exactly() -> None:
+    for method in CostMethod:
+        policy = PortfolioPolicy(cost_method=method, tracks_cash=method is CostMethod.AVERAGE)
+        entries, _ = _ledger(7)
+        if policy.tracks_cash:
+            entries.insert(
+                0,
+                build_transaction(
+                    TransactionInput(T.DEPOSIT, date(2025, 3, 3), amount=D("10000000")), policy
+                ),
+            )
+        ledger = [replace(tx, id=i + 1) for i, tx in enumerate(entries)]
+        book = replay(ledger, policy)
+        holdings = decode_holdings(_through_json(encode_holdings(book)), method)
+        assert holdings is not None
+        back = decode_replay(_through_json(encode_replay(ledger, book)), holdings)
+        assert back is not None
+        assert back == (ledger, book)
+        assert [str(tx.price) for tx in back[0]] == [str(tx.price) for tx in ledger]
+        assert len(back[1].trail) == len(ledger) and back[1].disposals
+        # The trail's entries are the ledger's own objects, as the replay's are.
+        assert {id(s.transaction) for s in back[1].trail} == {id(tx) for tx in back[0]}
+
+
+def test_a_replay_of_another_format_or_cost_method_is_not_read() -> None:
+    entries, _ = _ledger(8)
+    book = replay(entries, PortfolioPolicy())
+    holdings = decode_holdings(encode_holdings(book), CostMethod.FIFO)
+    assert holdings is not None
+    data = encode_replay(entries, book)
+    assert decode_replay({**data, "format": FORMAT + 1}, holdings) is None
+    assert decode_replay({**data, "method": "AVERAGE"}, holdings) is None

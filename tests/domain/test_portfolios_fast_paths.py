@@ -13,7 +13,7 @@ from domain.portfolios.inputs import TransactionInput, build_transaction
 from domain.portfolios.ledger import PortfolioPolicy, Transaction, TransactionType
 from domain.portfolios.lots import replay
 from domain.portfolios.performance import performance
-from domain.portfolios.valuation import valuation_series
+from domain.portfolios.valuation import external_flow, valuation_series
 
 D = Decimal
 POLICY = PortfolioPolicy()
@@ -86,3 +86,21 @@ def test_performance_with_the_book_given_equals_replaying_inside() -> None:
     given = performance(entries, POLICY, closes, start=start, book=replay(entries, POLICY))
     assert plain is not None and plain == given
     assert plain.realised_pnl != 0
+
+
+def test_the_trail_states_each_entrys_holding_flow_and_gain() -> None:
+    for policy in (POLICY, PortfolioPolicy(tracks_cash=True)):
+        entries, _ = _ledger(9)
+        if policy.tracks_cash:
+            deposit = TransactionInput(TransactionType.DEPOSIT, date(2025, 3, 3), amount=D(10**7))
+            entries.insert(0, build_transaction(deposit, policy))
+        book = replay(entries, policy)
+        last = {s.transaction.symbol: s for s in book.trail if s.transaction.symbol is not None}
+        for h in book.holdings:
+            assert (last[h.symbol].quantity, last[h.symbol].cost) == (h.quantity, h.cost)
+        assert [s.flow for s in book.trail] == [
+            external_flow(s.transaction, policy) for s in book.trail
+        ]
+        gains = [s.gain for s in book.trail if s.gain is not None]
+        assert gains == [d.gain for d in book.disposals] and sum(gains, D(0)) == book.realised
+        assert book.trail[-1].cash == book.cash or not policy.tracks_cash

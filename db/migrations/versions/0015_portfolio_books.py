@@ -1,9 +1,11 @@
-"""Portfolio books: each portfolio's replayed holdings, stored with the ledger version they
-were replayed at.
+"""Portfolio books: each portfolio's replayed ledger, stored with the ledger version it was
+replayed at: `holdings` (what valuing the positions needs) and `ledger` (the entries with
+the sales matched against lots and the state after each, what performance walks), read
+apart.
 
 The ledger stays the source of truth. A book is written in the transaction of every ledger
 change, so a read that finds one of the portfolio's current version skips reading and
-replaying the whole ledger; any other (an older version, none yet) is ignored and the ledger
+replaying the ledger's rows; any other (an older version, none yet) is ignored and the rows
 replayed.
 
 Revision ID: 0015
@@ -30,6 +32,7 @@ def upgrade() -> None:
         sa.Column("portfolio_id", sa.Uuid(), nullable=False),
         sa.Column("ledger_version", sa.BigInteger(), nullable=False),
         sa.Column("holdings", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("ledger", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
         sa.Column(
             "updated_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
         ),
