@@ -22,6 +22,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     Numeric,
     PrimaryKeyConstraint,
     Text,
@@ -138,7 +139,8 @@ class PortfolioBookRow(Base):
     )
     ledger_version: Mapped[int] = mapped_column(BigInteger)
     holdings: Mapped[dict[str, Any]] = mapped_column(JSONB)
-    ledger: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    # JSON as bytes (read back without jsonb's conversion to text).
+    ledger: Mapped[bytes] = mapped_column(LargeBinary)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 _SAVE = text(
     "INSERT INTO portfolio_books (portfolio_id, ledger_version, holdings, ledger)"
-    " VALUES (:p, :v, CAST(:h AS jsonb), CAST(:l AS jsonb))"
+    " VALUES (:p, :v, CAST(:h AS jsonb), :l)"
     " ON CONFLICT (portfolio_id) DO UPDATE SET ledger_version = excluded.ledger_version,"
     " holdings = excluded.holdings, ledger = excluded.ledger, updated_at = now()"
 )
@@ -23,7 +23,7 @@ _READ = text(
     " WHERE portfolio_id = ANY(:ids)"
 )
 _READ_ALL = text(
-    "SELECT portfolio_id, ledger_version, holdings::text AS holdings, ledger::text AS ledger"
+    "SELECT portfolio_id, ledger_version, holdings::text AS holdings, ledger"
     " FROM portfolio_books WHERE portfolio_id = ANY(:ids)"
 )
 
@@ -51,7 +51,7 @@ async def save_book(
         "p": portfolio_id,
         "v": ledger_version,
         "h": orjson.dumps(holdings).decode(),
-        "l": orjson.dumps(ledger).decode(),
+        "l": orjson.dumps(ledger),
     }
     await conn.execute(_SAVE, params)
 

@@ -12,10 +12,15 @@ its latest trade price in the ledger; with neither, at its cost.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import itertools
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
 
 from domain.markets.costs import to_paisa
 from domain.portfolios.holdings import Book, Step
@@ -102,6 +107,17 @@ def valuation_series(
     """
     sessions = session_days(transactions, closes, days)
     trail = book.trail if book is not None and book.trail else steps(transactions, policy)
+    fast = _in_paisa(sessions, trail, closes, tracks_cash=policy.tracks_cash)
+    if fast is not None:
+        return fast
+    return _in_decimals(sessions, trail, closes, tracks_cash=policy.tracks_cash)
+
+
+def _in_decimals(
+    sessions: Sequence[date], trail: Sequence[Step], closes: Closes, *, tracks_cash: bool
+) -> tuple[ValuationPoint, ...]:
+    """The valuation one session and one holding at a time, in Decimal: the definition
+    `_in_paisa` computes faster where every amount is whole paisa."""
     last_price: dict[str, Decimal] = {}
     points: list[ValuationPoint] = []
     previous = ZERO
@@ -139,20 +155,210 @@ def valuation_series(
             price = last_price.get(sym)
             values[sym] = to_paisa(price * qty) if price is not None else held_cost
         holdings = sum(values.values(), ZERO)
-        kept = cash if policy.tracks_cash else None
-        value = holdings + (kept or ZERO)
-        base = previous + flow
-        points.append(
-            ValuationPoint(
-                day=day,
-                value=value,
-                holdings_value=holdings,
-                cash=kept,
-                flow=flow,
-                cost_basis=cost,
-                market_values=values,
-                daily_return=float(value / base - 1) if base > 0 else None,
-            )
-        )
-        previous = value
+        point = _point(day, holdings, cash if tracks_cash else None, flow, cost, values, previous)
+        points.append(point)
+        previous = point.value
     return tuple(points)
+
+
+def _point(
+    day: date,
+    holdings: Decimal,
+    cash: Decimal | None,
+    flow: Decimal,
+    cost: Decimal,
+    values: Mapping[str, Decimal],
+    previous: Decimal,
+) -> ValuationPoint:
+    value = holdings + (cash or ZERO)
+    base = previous + flow
+    return ValuationPoint(
+        day=day,
+        value=value,
+        holdings_value=holdings,
+        cash=cash,
+        flow=flow,
+        cost_basis=cost,
+        market_values=values,
+        daily_return=float(value / base - 1) if base > 0 else None,
+    )
+
+
+# Whole paisa in int64 without overflow: amounts below 2^62 paisa (about Rs 4.6e16).
+_BOUND = 2**62
+
+
+def _whole_paisa(amount: Decimal) -> int | None:
+    """The amount in paisa when it is a whole number of them, else None."""
+    scaled = amount.scaleb(2)
+    whole = int(scaled)
+    return whole if whole == scaled else None
+
+
+# A close read as a float is whole paisa when within this of one: below Rs 10^7 a float
+# holds paisa to 10^-7, and a close with up to six decimals is 10^-4 paisa or more off.
+_CLOSE_TOLERANCE = 1e-6
+_CLOSE_LIMIT = 1e7
+
+
+def _closes_in_paisa(closes: Iterable[Decimal]) -> npt.NDArray[np.int64] | None:
+    """Closes in paisa, or None when one is not a whole number of them (or out of range)."""
+    rupees = np.fromiter(map(float, closes), np.float64)
+    scaled = rupees * 100
+    paisa = np.rint(scaled)
+    if rupees.size and (
+        not np.all(np.abs(scaled - paisa) < _CLOSE_TOLERANCE)
+        or not (rupees.min() >= 0 and rupees.max() < _CLOSE_LIMIT)
+    ):
+        return None
+    out: npt.NDArray[np.int64] = paisa.astype(np.int64)
+    return out
+
+
+def _in_paisa(
+    sessions: Sequence[date], trail: Sequence[Step], closes: Closes, *, tracks_cash: bool
+) -> tuple[ValuationPoint, ...] | None:
+    """`_in_decimals`, every session and holding at once in whole paisa (int64 arrays); None
+    (compute it in Decimal) when an amount is not whole paisa, a cost carries more than two
+    decimals (the Decimal sums would keep them) or a product could overflow."""
+    n = len(sessions)
+    if n == 0:
+        return ()
+    symbols = sorted({s.transaction.symbol for s in trail if s.transaction.symbol} | closes.keys())
+    column = {sym: j for j, sym in enumerate(symbols)}
+    row = {day: k for k, day in enumerate(sessions)}
+    shape = (n, len(symbols))
+    closes_at = np.zeros(shape, np.int64)
+    has_close = np.zeros(shape, np.bool_)
+    for sym, series in closes.items():
+        if not series:
+            continue
+        rows = np.fromiter(map(row.get, series, itertools.repeat(-1)), np.int64, len(series))
+        whole = _closes_in_paisa(series.values())
+        if whole is None:
+            return None
+        inside = rows >= 0
+        closes_at[rows[inside], column[sym]] = whole[inside]
+        has_close[rows[inside], column[sym]] = True
+    trades_at = np.zeros(shape, np.int64)
+    has_trade = np.zeros(shape, np.bool_)
+    shares_at = np.zeros(shape, np.int64)
+    cost_at = np.zeros(shape, np.int64)
+    has_step = np.zeros(shape, np.bool_)
+    costs: dict[tuple[int, int], Decimal] = {}  # the Decimal cost of each holding change
+    flows = [ZERO] * n
+    cash_after: list[Decimal | None] = [None] * n
+    k = 0
+    for step in trail:
+        tx = step.transaction
+        while k < n and sessions[k] < tx.trade_date:
+            k += 1
+        if k == n:
+            break
+        flows[k] += step.flow
+        cash_after[k] = step.cash
+        if tx.symbol is None:
+            continue
+        j = column[tx.symbol]
+        paisa = _whole_paisa(step.cost)
+        exponent = step.cost.as_tuple().exponent
+        if paisa is None or not isinstance(exponent, int) or exponent < -2:
+            return None
+        if not 0 <= step.quantity < _BOUND or not -_BOUND < paisa < _BOUND:
+            return None
+        shares_at[k, j] = step.quantity
+        cost_at[k, j] = paisa
+        has_step[k, j] = True
+        costs[k, j] = step.cost
+        if tx.type in _PRICED:
+            price = _whole_paisa(tx.price)
+            if price is None or not 0 <= price < _BOUND:
+                return None
+            trades_at[k, j] = price
+            has_trade[k, j] = True
+    # Each cell's latest event on or before its session (-1: none yet).
+    since_step = _latest(has_step)
+    since_price = _latest(has_close | has_trade)
+    columns = np.arange(len(symbols))
+    safe_step = np.maximum(since_step, 0)
+    shares = np.where(since_step >= 0, shares_at[safe_step, columns], 0)
+    cost = np.where(since_step >= 0, cost_at[safe_step, columns], 0)
+    safe_price = np.maximum(since_price, 0)
+    # A session's close wins over that day's trades.
+    prices = np.where(
+        has_close[safe_price, columns],
+        closes_at[safe_price, columns],
+        trades_at[safe_price, columns],
+    )
+    priced = since_price >= 0
+    held = shares > 0
+    top_price = int(prices.max(initial=0))
+    top_shares = int(shares.max(initial=0))
+    if top_price * top_shares * max(len(symbols), 1) >= _BOUND:
+        return None
+    values = np.where(held, np.where(priced, prices * shares, cost), 0)
+    holdings = values.sum(axis=1).tolist()
+    cost_basis = np.where(held, cost, 0).sum(axis=1).tolist()
+    points: list[ValuationPoint] = []
+    previous = ZERO
+    cash = ZERO
+    for k, day in enumerate(sessions):
+        after = cash_after[k]
+        if after is not None:
+            cash = after
+        market = _MarketValues(symbols, values[k], held[k], priced[k], since_step[k], costs)
+        point = _point(
+            day,
+            Decimal(holdings[k]).scaleb(-2),
+            cash if tracks_cash else None,
+            flows[k],
+            Decimal(cost_basis[k]).scaleb(-2),
+            market,
+            previous,
+        )
+        points.append(point)
+        previous = point.value
+    return tuple(points)
+
+
+def _latest(events: npt.NDArray[np.bool_]) -> npt.NDArray[np.int64]:
+    """For each cell, the row of the latest event in its column on or before it; -1 if none."""
+    rows = np.arange(events.shape[0], dtype=np.int64)[:, None]
+    marked = np.where(events, rows, np.int64(-1))
+    out: npt.NDArray[np.int64] = np.maximum.accumulate(marked, axis=0)
+    return out
+
+
+class _MarketValues(Mapping[str, Decimal]):
+    """One session's value of each holding, made Decimal when first looked at (performance
+    reads only the first and last session's)."""
+
+    __slots__ = ("_args", "_made")
+
+    def __init__(self, *args: Any) -> None:
+        self._args = args
+        self._made: dict[str, Decimal] | None = None
+
+    def _all(self) -> dict[str, Decimal]:
+        if self._made is None:
+            symbols, values, held, priced, since_step, costs = self._args
+            made: dict[str, Decimal] = {}
+            for j in np.flatnonzero(held).tolist():
+                sym = symbols[j]
+                # Unpriced: the holding's own cost, as the Decimal valuation keeps it.
+                made[sym] = (
+                    Decimal(int(values[j])).scaleb(-2)
+                    if priced[j]
+                    else costs[int(since_step[j]), j]
+                )
+            self._made = made
+        return self._made
+
+    def __getitem__(self, symbol: str) -> Decimal:
+        return self._all()[symbol]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())

@@ -1120,7 +1120,8 @@ async def test_the_ledger_is_read_from_the_replay_stored_with_its_version(
     assert await _call(api, query, {"id": portfolio_id}, token) == truth
     tamper = text(
         "UPDATE portfolio_books SET ledger_version = ledger_version + :v,"
-        " ledger = jsonb_set(ledger, '{ledger,0,10}', to_jsonb(CAST(:n AS text)))"
+        " ledger = convert_to(jsonb_set(convert_from(ledger, 'UTF8')::jsonb, '{ledger,0,10}',"
+        " to_jsonb(CAST(:n AS text)))::text, 'UTF8')"
         " WHERE portfolio_id = :p"
     )
     async with engine.begin() as conn:

@@ -5,18 +5,27 @@ ledger up to every session, and `performance(book=...)` equals replaying it insi
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 
 from domain.markets.costs import to_paisa
 from domain.portfolios.inputs import TransactionInput, build_transaction
-from domain.portfolios.ledger import PortfolioPolicy, Transaction, TransactionType
+from domain.portfolios.ledger import CostMethod, PortfolioPolicy, Transaction, TransactionType
 from domain.portfolios.lots import replay
 from domain.portfolios.performance import performance
-from domain.portfolios.valuation import external_flow, valuation_series
+from domain.portfolios.valuation import (
+    ValuationPoint,
+    _in_decimals,
+    _in_paisa,
+    external_flow,
+    session_days,
+    valuation_series,
+)
 
 D = Decimal
 POLICY = PortfolioPolicy()
+AVERAGE = PortfolioPolicy(cost_method=CostMethod.AVERAGE)
 
 
 def _ledger(seed: int) -> tuple[list[Transaction], dict[str, dict[date, Decimal]]]:
@@ -104,3 +113,85 @@ def test_the_trail_states_each_entrys_holding_flow_and_gain() -> None:
         gains = [s.gain for s in book.trail if s.gain is not None]
         assert gains == [d.gain for d in book.disposals] and sum(gains, D(0)) == book.realised
         assert book.trail[-1].cash == book.cash or not policy.tracks_cash
+
+
+def _as_text(points: tuple[ValuationPoint, ...]) -> list[tuple[object, ...]]:
+    """Every field of every point, money as text: equal values with other exponents differ."""
+    return [
+        (
+            p.day,
+            str(p.value),
+            str(p.holdings_value),
+            str(p.cash),
+            str(p.flow),
+            str(p.cost_basis),
+            sorted((s, str(v)) for s, v in p.market_values.items()),
+            p.daily_return,
+        )
+        for p in points
+    ]
+
+
+def test_the_valuation_in_paisa_equals_the_one_in_decimals() -> None:
+    for seed, policy in ((11, POLICY), (12, PortfolioPolicy(tracks_cash=True)), (13, AVERAGE)):
+        entries, closes = _ledger(seed)
+        if policy.tracks_cash:
+            deposit = TransactionInput(TransactionType.DEPOSIT, date(2025, 3, 1), amount=D(10**7))
+            entries.insert(0, build_transaction(deposit, policy))
+        # A symbol with no closes at all (valued at its trade price), one bought on a day
+        # that is no session, and closes of days that are not sessions.
+        entries.append(
+            build_transaction(
+                TransactionInput(
+                    TransactionType.BUY, date(2025, 4, 7), symbol="DDD", quantity=7, price=D("12.5")
+                ),
+                policy,
+            )
+        )
+        entries.append(
+            build_transaction(
+                TransactionInput(TransactionType.BONUS, date(2025, 4, 5), symbol="AAA", quantity=3),
+                policy,
+            )
+        )
+        entries.sort(key=lambda e: e.trade_date)
+        closes["AAA"][date(2025, 3, 8)] = D("99.99")
+        trail = replay(entries, policy).trail
+        sessions = session_days(entries, closes)
+        fast = _in_paisa(sessions, trail, closes, tracks_cash=policy.tracks_cash)
+        assert fast is not None
+        slow = _in_decimals(sessions, trail, closes, tracks_cash=policy.tracks_cash)
+        assert _as_text(fast) == _as_text(slow), seed
+        assert any("DDD" in p.market_values for p in fast)
+
+
+def test_amounts_that_are_not_whole_paisa_are_valued_in_decimals() -> None:
+    entries, closes = _ledger(14)
+    trail = replay(entries, POLICY).trail
+    sessions = session_days(entries, closes)
+    odd = {**closes, "AAA": {**closes["AAA"], sessions[5]: D("100.005")}}
+    assert _in_paisa(sessions, trail, odd, tracks_cash=False) is None
+    points = valuation_series(entries, POLICY, odd)
+    assert _as_text(points) == _as_text(_in_decimals(sessions, trail, odd, tracks_cash=False))
+    # A cost with more than two decimals is kept as the Decimal sums keep it.
+    three = [replace(s, cost=s.cost.quantize(D("0.001"))) for s in trail]
+    assert _in_paisa(sessions, three, closes, tracks_cash=False) is None
+
+
+def test_a_holding_with_neither_close_nor_trade_price_is_valued_at_its_own_cost() -> None:
+    bonus = build_transaction(
+        TransactionInput(TransactionType.BONUS, date(2025, 3, 4), symbol="EEE", quantity=10),
+        POLICY,
+    )
+    buy = build_transaction(
+        TransactionInput(
+            TransactionType.BUY, date(2025, 3, 4), symbol="FFF", quantity=10, price=D("10")
+        ),
+        POLICY,
+    )
+    trail = replay([bonus, buy], POLICY).trail
+    sessions = [date(2025, 3, 4), date(2025, 3, 5)]
+    fast = _in_paisa(sessions, trail, {}, tracks_cash=False)
+    assert fast is not None
+    assert _as_text(fast) == _as_text(_in_decimals(sessions, trail, {}, tracks_cash=False))
+    assert str(fast[-1].market_values["EEE"]) == str(trail[0].cost)
