@@ -35,8 +35,9 @@ from domain.portfolios.performance import DEFAULT_BENCHMARK, Performance, perfor
 from domain.portfolios.records import Portfolio
 from domain.portfolios.risk import (
     Correlation,
+    FloatArray,
     RiskReport,
-    correlation_matrix,
+    correlation_of,
     risk_report,
     value_at_risk,
 )
@@ -360,28 +361,24 @@ def _correlation(
 ) -> Correlation:
     """The correlations of the holdings' daily returns over the window's sessions, on
     closes back-adjusted for the corporate actions inside it."""
-    adjusted: dict[str, Mapping[date, Decimal | float]] = {}
+    adjusted: dict[str, tuple[Sequence[date], FloatArray]] = {}
     for instrument_id in ids:
         symbol = by_id[instrument_id].symbol
         raw = found.closes.get(symbol)
         if not raw:
             continue
-        # Back-adjusted to the last close, as the charts' factors do: a split is no return.
         days = list(raw)
+        levels = np.fromiter(map(float, raw.values()), np.float64, len(days))
+        # Back-adjusted to the last close, as the charts' factors do: a split is no return.
         inside = [a for a in actions.get(instrument_id, []) if days[0] < a.ex_date <= days[-1]]
-        if not inside:
-            adjusted[symbol] = raw
-            continue
-        levels = np.array([float(raw[d]) for d in days], dtype=np.float64)
-        # Ordinals to datetime64 in one array operation (not a date object at a time).
-        stamps = (np.fromiter((d.toordinal() for d in days), np.int64, len(days)) - _EPOCH).astype(
-            "datetime64[D]"
-        )
-        factors = price_factors(stamps, levels, inside)
-        scaled = levels * (factors / factors[-1])
-        adjusted[symbol] = dict(zip(days, scaled.tolist(), strict=True))
+        if inside:
+            # Ordinals to datetime64 in one array operation (not a date object at a time).
+            ordinals = np.fromiter(map(date.toordinal, days), np.int64, len(days))
+            factors = price_factors((ordinals - _EPOCH).astype("datetime64[D]"), levels, inside)
+            levels = levels * (factors / factors[-1])
+        adjusted[symbol] = (days, levels)
     sessions = [p.day for p in perf.series if p.daily_return is not None]
-    return correlation_matrix(adjusted, sessions or None)
+    return correlation_of(adjusted, sessions or None)
 
 
 async def allocation(view: PortfolioView, by: AllocationKey) -> list[AllocationSlice]:

@@ -236,8 +236,21 @@ def correlation_matrix(closes: Levels, days: Sequence[date] | None = None) -> Co
     Returns are taken between consecutive sessions where every symbol has a close (within
     `days` when given); a pair without spread, or fewer than three returns, is None.
     """
-    symbols = tuple(sorted(closes))
-    common = set.intersection(*(set(closes[s]) for s in symbols)) if symbols else set()
+    return correlation_of(
+        {
+            s: (list(series), np.fromiter(map(float, series.values()), np.float64, len(series)))
+            for s, series in closes.items()
+        },
+        days,
+    )
+
+
+def correlation_of(
+    series: Mapping[str, tuple[Sequence[date], FloatArray]], days: Sequence[date] | None = None
+) -> Correlation:
+    """`correlation_matrix` of closes given as each symbol's days and levels (floats)."""
+    symbols = tuple(sorted(series))
+    common = set.intersection(*(set(series[s][0]) for s in symbols)) if symbols else set()
     if days is not None:
         common &= set(days)
     ordered = sorted(common)
@@ -245,18 +258,19 @@ def correlation_matrix(closes: Levels, days: Sequence[date] | None = None) -> Co
     empty = tuple(tuple(1.0 if i == j else None for j in range(n)) for i in range(n))
     if len(ordered) < 4:
         return Correlation(symbols, empty, max(len(ordered) - 1, 0))
-    levels = np.array(
-        [np.fromiter(map(float, map(closes[s].__getitem__, ordered)), np.float64) for s in symbols]
-    )
-    rets = levels[:, 1:] / levels[:, :-1] - 1.0
+    rows = []
+    for s in symbols:
+        on, levels = series[s]
+        where = dict(zip(on, range(len(on)), strict=True))
+        rows.append(levels[np.fromiter(map(where.__getitem__, ordered), np.intp, len(ordered))])
+    aligned = np.array(rows)
+    rets = aligned[:, 1:] / aligned[:, :-1] - 1.0
     with np.errstate(divide="ignore", invalid="ignore"):
         corr = np.corrcoef(rets) if n > 1 else np.ones((1, 1))
-    corr = np.atleast_2d(corr)
+    spread = (np.std(rets, axis=1) > 0).tolist()
     matrix = tuple(
-        tuple(
-            1.0 if i == j and np.std(rets[i]) > 0 else _finite(float(corr[i, j])) for j in range(n)
-        )
-        for i in range(n)
+        tuple(1.0 if i == j and spread[i] else _finite(v) for j, v in enumerate(row))
+        for i, row in enumerate(np.atleast_2d(corr).tolist())
     )
     return Correlation(symbols, matrix, rets.shape[1])
 
