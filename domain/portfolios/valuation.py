@@ -234,20 +234,18 @@ def _in_paisa(
         if not series:
             continue
         rows = np.fromiter(map(row.get, series, itertools.repeat(-1)), np.int64, len(series))
-        whole = _closes_in_paisa(series.values())
-        if whole is None:
+        in_paisa = _closes_in_paisa(series.values())
+        if in_paisa is None:
             return None
         inside = rows >= 0
-        closes_at[rows[inside], column[sym]] = whole[inside]
+        closes_at[rows[inside], column[sym]] = in_paisa[inside]
         has_close[rows[inside], column[sym]] = True
-    trades_at = np.zeros(shape, np.int64)
-    has_trade = np.zeros(shape, np.bool_)
-    shares_at = np.zeros(shape, np.int64)
-    cost_at = np.zeros(shape, np.int64)
-    has_step = np.zeros(shape, np.bool_)
-    costs: dict[tuple[int, int], Decimal] = {}  # the Decimal cost of each holding change
     flows = [ZERO] * n
     cash_after: list[Decimal | None] = [None] * n
+    # A holding's last change and last trade price of each session: entries before the
+    # window all land on its first session, and only their last state counts.
+    changes: dict[tuple[int, int], Step] = {}
+    traded: dict[tuple[int, int], Decimal] = {}
     k = 0
     for step in trail:
         tx = step.transaction
@@ -257,25 +255,34 @@ def _in_paisa(
             break
         flows[k] += step.flow
         cash_after[k] = step.cash
-        if tx.symbol is None:
-            continue
-        j = column[tx.symbol]
-        paisa = _whole_paisa(step.cost)
+        if tx.symbol is not None:
+            cell = (k, column[tx.symbol])
+            changes[cell] = step
+            if tx.type in _PRICED:
+                traded[cell] = tx.price
+    trades_at = np.zeros(shape, np.int64)
+    has_trade = np.zeros(shape, np.bool_)
+    for cell, price in traded.items():
+        whole = _whole_paisa(price)
+        if whole is None or not 0 <= whole < _BOUND:
+            return None
+        trades_at[cell] = whole
+        has_trade[cell] = True
+    shares_at = np.zeros(shape, np.int64)
+    cost_at = np.zeros(shape, np.int64)
+    has_step = np.zeros(shape, np.bool_)
+    costs: dict[tuple[int, int], Decimal] = {}  # the Decimal cost of each holding change
+    for cell, step in changes.items():
+        whole = _whole_paisa(step.cost)
         exponent = step.cost.as_tuple().exponent
-        if paisa is None or not isinstance(exponent, int) or exponent < -2:
+        if whole is None or not isinstance(exponent, int) or exponent < -2:
             return None
-        if not 0 <= step.quantity < _BOUND or not -_BOUND < paisa < _BOUND:
+        if not 0 <= step.quantity < _BOUND or not -_BOUND < whole < _BOUND:
             return None
-        shares_at[k, j] = step.quantity
-        cost_at[k, j] = paisa
-        has_step[k, j] = True
-        costs[k, j] = step.cost
-        if tx.type in _PRICED:
-            price = _whole_paisa(tx.price)
-            if price is None or not 0 <= price < _BOUND:
-                return None
-            trades_at[k, j] = price
-            has_trade[k, j] = True
+        shares_at[cell] = step.quantity
+        cost_at[cell] = whole
+        has_step[cell] = True
+        costs[cell] = step.cost
     # Each cell's latest event on or before its session (-1: none yet).
     since_step = _latest(has_step)
     since_price = _latest(has_close | has_trade)
