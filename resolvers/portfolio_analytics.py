@@ -151,8 +151,8 @@ async def _window(
     view: PortfolioView, window: PerformanceRange, benchmark: str | None
 ) -> _Window | None:
     ctx = view.ctx
-    ledger = await view.ledger()
-    if not ledger:
+    outline = await view.outline()
+    if outline.first_trade is None:
         return None
     ref = await ctx.services.reference.get()
     code = (benchmark or DEFAULT_BENCHMARK).strip().upper()
@@ -160,11 +160,11 @@ async def _window(
         raise DomainError(ErrorCode.UNKNOWN_INDEX, f"Unknown index '{code}'.", "benchmark")
     today = exchange_today(ctx)
     start = range_start(window, today)
-    first_trade = min(tx.trade_date for tx in ledger)
+    first_trade = outline.first_trade
     opens_inside = start is None or start <= first_trade
     # The opening value is the close of the session before the window (two weeks cover it).
     read_from = first_trade if start is None or opens_inside else start - timedelta(days=14)
-    symbols = symbols_of(ledger)
+    symbols = outline.symbols
     ids = [ref.instrument_by_symbol[s].id for s in symbols if s in ref.instrument_by_symbol]
     engine = ctx.services.database.read
     asked = (view.replay_key, window, code, today)
@@ -178,10 +178,13 @@ async def _window(
             ),
         )
     else:
-        calendar, levels, read = await asyncio.gather(
+        # A window not seen before: the ledger is read back and replayed while the database
+        # reads its bars.
+        calendar, levels, read, _ = await asyncio.gather(
             bars_repo.sessions_between(engine, first_day=read_from, last_day=today),
             bars_repo.index_levels(engine, code=code, first_day=read_from, last_day=today),
             bars_repo.window_bars(engine, instrument_ids=ids, first_day=read_from, last_day=today),
+            view.book(),
         )
         digests = {i: b.digest for i, b in read.items()}
         bars = read
@@ -222,7 +225,7 @@ async def _window(
     }
     volumes = {by_id[i].symbol: b.volumes for i, b in bars.items()}
     perf = performance(
-        ledger,
+        await view.ledger(),
         view.portfolio.policy,
         closes,
         days=days,
@@ -243,11 +246,11 @@ async def _window(
     return found
 
 
-def _earliest(window: PerformanceRange, today: date, ledger: Sequence[Transaction]) -> date:
+def _earliest(window: PerformanceRange, today: date, first_trade: date | None) -> date:
     """A day before every close a window's valuation reads (its first session less the
     fortnight a carried close may come from)."""
     start = range_start(window, today)
-    first = min((tx.trade_date for tx in ledger), default=today)
+    first = first_trade or today
     opening = first if start is None else max(start, first)
     return opening - timedelta(days=15)
 
@@ -303,7 +306,8 @@ async def portfolio_risk(
         )
     ctx = view.ctx
     ref = await ctx.services.reference.get()
-    known = [s for s in symbols_of(await view.ledger()) if s in ref.instrument_by_symbol]
+    outline = await view.outline()
+    known = [s for s in outline.symbols if s in ref.instrument_by_symbol]
     found, valuation, actions = await asyncio.gather(
         _window(view, window, benchmark),
         view.valuation(),
@@ -311,7 +315,7 @@ async def portfolio_risk(
         bars_repo.corporate_actions_between(
             ctx.services.database.read,
             instrument_ids=[ref.instrument_by_symbol[s].id for s in known],
-            after=_earliest(window, exchange_today(ctx), await view.ledger()),
+            after=_earliest(window, exchange_today(ctx), outline.first_trade),
             until=exchange_today(ctx),
         ),
     )

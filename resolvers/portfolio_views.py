@@ -27,13 +27,15 @@ from strawberry.dataloader import DataLoader
 from db.repos import portfolio_books as books_repo
 from db.repos import portfolios as repo
 from domain.portfolios.books import (
+    Outline,
     decode_holdings,
     decode_replay,
     encode_holdings,
     encode_replay,
+    outline_of,
 )
 from domain.portfolios.holdings import Book
-from domain.portfolios.ledger import PortfolioPolicy, Transaction
+from domain.portfolios.ledger import PortfolioPolicy, Transaction, symbols_of
 from domain.portfolios.lots import replay
 from domain.portfolios.positions import PriceQuote, Valuation, value_book
 from domain.portfolios.records import Portfolio
@@ -226,6 +228,21 @@ class PortfolioView:
         if replayed.book is None:
             replayed.book = replay(replayed.ledger, self.portfolio.policy)
         return replayed.book
+
+    async def outline(self) -> Outline:
+        """The ledger's symbols and first trade date, from the stored holdings when the
+        ledger is neither replayed here nor loaded yet (so that its readers can start their
+        queries while it loads)."""
+        replayed = _cached(self._key)
+        if replayed is None:
+            stored = await self._books.load(self.portfolio.id)
+            if stored is not None and stored.ledger_version == self.portfolio.ledger_version:
+                found = outline_of(stored.holdings)
+                if found is not None:
+                    return found
+        ledger = await self.ledger()
+        first = min((tx.trade_date for tx in ledger), default=None)
+        return Outline(tuple(symbols_of(ledger)), first)
 
     async def holdings(self) -> Book:
         """The replayed holdings and totals; its `disposals` and `trail` may be empty (the

@@ -14,7 +14,7 @@ as the replay left it.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any, overload
@@ -29,10 +29,12 @@ _TOTALS = ("net_invested", "realised", "dividends_gross", "dividend_tax", "fees"
 
 
 def encode_holdings(book: Book) -> dict[str, Any]:
-    """The book's holdings and totals as JSON values."""
+    """The book's holdings and totals as JSON values, with the ledger's first trade date
+    (from the book's trail)."""
     return {
         "format": FORMAT,
         "method": book.method.value,
+        "first_trade": book.trail[0].transaction.trade_date.toordinal() if book.trail else None,
         "cash": None if book.cash is None else str(book.cash),
         **{name: str(getattr(book, name)) for name in _TOTALS},
         "holdings": [
@@ -51,6 +53,26 @@ def encode_holdings(book: Book) -> dict[str, Any]:
             for h in book.holdings
         ],
     }
+
+
+@dataclass(frozen=True, slots=True)
+class Outline:
+    """What a window over the ledger needs to know before reading it: the symbols it
+    mentions (sorted) and its first trade date (None: no entries)."""
+
+    symbols: tuple[str, ...]
+    first_trade: date | None
+
+
+def outline_of(data: Mapping[str, Any]) -> Outline | None:
+    """The outline of the ledger whose holdings `encode_holdings` wrote; None when written
+    in another format."""
+    if data.get("format") != FORMAT:
+        return None
+    first = data.get("first_trade")
+    return Outline(
+        tuple(sorted(h[0] for h in data["holdings"])), None if first is None else _day(first)
+    )
 
 
 def decode_holdings(data: Mapping[str, Any], method: CostMethod) -> Book | None:

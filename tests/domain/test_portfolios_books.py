@@ -10,13 +10,15 @@ from decimal import Decimal
 
 from domain.portfolios.books import (
     FORMAT,
+    Outline,
     decode_holdings,
     decode_replay,
     encode_holdings,
     encode_replay,
+    outline_of,
 )
 from domain.portfolios.inputs import TransactionInput, build_transaction
-from domain.portfolios.ledger import CostMethod, PortfolioPolicy, TransactionType
+from domain.portfolios.ledger import CostMethod, PortfolioPolicy, TransactionType, symbols_of
 from domain.portfolios.lots import replay
 from tests.domain.test_portfolios_fast_paths import _ledger
 
@@ -103,3 +105,21 @@ def test_a_replay_of_another_format_or_cost_method_is_not_read() -> None:
     data = encode_replay(entries, book)
     assert decode_replay({**data, "format": FORMAT + 1}, holdings) is None
     assert decode_replay({**data, "method": "AVERAGE"}, holdings) is None
+
+
+def test_the_stored_holdings_outline_the_ledger() -> None:
+    entries, _ = _ledger(10)
+    entries.append(
+        build_transaction(
+            TransactionInput(T.FEE, date(2025, 3, 3), symbol="ZZZ", amount=D("50")),
+            PortfolioPolicy(),
+        )
+    )
+    book = replay(entries, PortfolioPolicy())
+    outline = outline_of(_through_json(encode_holdings(book)))
+    assert outline is not None
+    assert outline.symbols == tuple(symbols_of(entries)) and "ZZZ" in outline.symbols
+    assert outline.first_trade == min(tx.trade_date for tx in entries)
+    empty = outline_of(encode_holdings(replay([], PortfolioPolicy())))
+    assert empty == Outline((), None)
+    assert outline_of({**encode_holdings(book), "format": FORMAT + 1}) is None
