@@ -15,10 +15,13 @@ show that a portfolio's reads do not grow with other users' data (every read is 
 portfolio id, on the (portfolio_id, trade_date) index).
 
 Each figure is the wall time of the whole HTTP request after two unmeasured ones, "warm"
-with the process's caches as a second look finds them (the ledger read and replayed once
-per ledger version; a performance computed once for the same ledger version, window, closes
-and benchmark), "cold" with them cleared before every request (the ledger read and replayed,
-the performance computed, each time). Closes, calendar and benchmark are read every time.
+with the process's caches as a second look finds them (the ledger replayed once per ledger
+version; a window's performance computed once for the same ledger version, window, bars and
+benchmark, found again by the bars' digests), "cold" with them cleared before every request,
+as a process that has not served the portfolio since its last change finds it: positions
+value the holdings stored with the ledger version (`portfolio_books`), performance and risk
+read the stored replay back, read the window's bars and compute it all. The collector is
+set as `psx-analytics serve` sets it.
 """
 
 from __future__ import annotations

@@ -23,6 +23,17 @@ _WINDOW_ROWS = (
     "SELECT day, close, volume FROM daily_bars"
     " WHERE instrument_id = i AND day BETWEEN :since AND :last ORDER BY day"
 )
+# What a window's bars are keyed by: every day and close, in day order.
+_DIGEST = "md5(string_agg(day::text || ' ' || close::text, ','))"
+
+
+def _window(instrument_ids: Sequence[int], first_day: date, last_day: date) -> dict[str, object]:
+    """The parameters of `_WINDOW_ROWS` for a window (with the days a close is carried from)."""
+    return {
+        "ids": list(instrument_ids),
+        "since": first_day - timedelta(days=CARRY_DAYS),
+        "last": last_day,
+    }
 
 
 class WindowBars(NamedTuple):
@@ -55,16 +66,10 @@ async def window_bars(
         " FROM unnest(CAST(:ids AS integer[])) AS i CROSS JOIN LATERAL ("
         " SELECT array_agg(day) AS days, array_agg(close) AS closes,"
         " array_agg(volume::float8) AS volumes,"
-        " md5(string_agg(day::text || ' ' || close::text, ',')) AS digest"
-        f" FROM ({_WINDOW_ROWS}) AS s) AS b WHERE b.days IS NOT NULL"
+        f" {_DIGEST} AS digest FROM ({_WINDOW_ROWS}) AS s) AS b WHERE b.days IS NOT NULL"
     )
-    params = {
-        "ids": list(instrument_ids),
-        "since": first_day - timedelta(days=CARRY_DAYS),
-        "last": last_day,
-    }
     async with engine.connect() as conn:
-        rows = (await conn.execute(sql, params)).all()
+        rows = (await conn.execute(sql, _window(instrument_ids, first_day, last_day))).all()
     out: dict[int, WindowBars] = {}
     for r in rows:
         days, closes, volumes = r.days, r.closes, r.volumes
@@ -87,16 +92,11 @@ async def window_digests(
     sql = text(
         "SELECT i AS instrument_id, b.digest"  # noqa: S608 - constant
         " FROM unnest(CAST(:ids AS integer[])) AS i CROSS JOIN LATERAL ("
-        " SELECT md5(string_agg(day::text || ' ' || close::text, ',')) AS digest"
-        f" FROM ({_WINDOW_ROWS}) AS s) AS b WHERE b.digest IS NOT NULL"
+        f" SELECT {_DIGEST} AS digest FROM ({_WINDOW_ROWS}) AS s) AS b WHERE b.digest IS NOT NULL"
     )
-    params = {
-        "ids": list(instrument_ids),
-        "since": first_day - timedelta(days=CARRY_DAYS),
-        "last": last_day,
-    }
     async with engine.connect() as conn:
-        return {r.instrument_id: r.digest for r in await conn.execute(sql, params)}
+        rows = await conn.execute(sql, _window(instrument_ids, first_day, last_day))
+        return {r.instrument_id: r.digest for r in rows}
 
 
 async def corporate_actions_between(

@@ -1017,6 +1017,18 @@ async def test_performance_follows_a_close_corrected_inside_its_window(
     assert again == before
 
 
+async def _stored_book(engine: AsyncEngine, portfolio_id: str, column: str) -> tuple[Any, Any]:
+    """Whether the portfolio's stored book is of its current ledger version, and `column`
+    (an expression over the book's row)."""
+    sql = text(
+        f"SELECT b.ledger_version = p.ledger_version, {column} FROM portfolio_books b"
+        " JOIN portfolios p ON p.id = b.portfolio_id WHERE b.portfolio_id = :p"
+    )
+    async with engine.connect() as conn:
+        row = (await conn.execute(sql, {"p": portfolio_id})).one()
+    return row[0], row[1]
+
+
 async def test_positions_come_from_the_book_stored_with_the_current_ledger_version(
     api: Api, engine: AsyncEngine
 ) -> None:
@@ -1029,18 +1041,8 @@ async def test_positions_come_from_the_book_stored_with_the_current_ledger_versi
       summary { costBasis realisedPnl } } }
     """
     truth = await _call(api, query, {"id": portfolio_id}, token)
-    async with engine.connect() as conn:
-        stored = (
-            await conn.execute(
-                text(
-                    "SELECT b.ledger_version = p.ledger_version AS current,"
-                    " b.holdings -> 'holdings' -> 0 ->> 1 AS shares FROM portfolio_books b"
-                    " JOIN portfolios p ON p.id = b.portfolio_id WHERE b.portfolio_id = :p"
-                ),
-                {"p": portfolio_id},
-            )
-        ).one()
-    assert stored.current and int(stored.shares) == truth["portfolio"]["positions"][0]["quantity"]
+    current, shares = await _stored_book(engine, portfolio_id, "holdings -> 'holdings' -> 0 ->> 1")
+    assert current and int(shares) == truth["portfolio"]["positions"][0]["quantity"]
 
     # A process that has not replayed the ledger values the stored holdings...
     tamper = text(
@@ -1065,15 +1067,7 @@ async def test_positions_come_from_the_book_stored_with_the_current_ledger_versi
     after = await _call(api, query, {"id": portfolio_id}, token)
     shares = truth["portfolio"]["positions"][0]["quantity"] - 10
     assert after["portfolio"]["positions"][0]["quantity"] == shares
-    async with engine.connect() as conn:
-        current = await conn.scalar(
-            text(
-                "SELECT b.ledger_version = p.ledger_version FROM portfolio_books b"
-                " JOIN portfolios p ON p.id = b.portfolio_id WHERE b.portfolio_id = :p"
-            ),
-            {"p": portfolio_id},
-        )
-    assert current is True
+    assert (await _stored_book(engine, portfolio_id, "1"))[0] is True
 
 
 async def test_an_import_stores_the_book_of_its_ledger_version(
@@ -1090,18 +1084,10 @@ async def test_an_import_stores_the_book_of_its_ledger_version(
         token,
     )
     assert imported["importTransactions"]["errors"] == []
-    async with engine.connect() as conn:
-        row = (
-            await conn.execute(
-                text(
-                    "SELECT b.ledger_version = p.ledger_version AS current,"
-                    " jsonb_array_length(b.holdings -> 'holdings') AS symbols FROM portfolio_books b"
-                    " JOIN portfolios p ON p.id = b.portfolio_id WHERE b.portfolio_id = :p"
-                ),
-                {"p": portfolio_id},
-            )
-        ).one()
-    assert row.current and row.symbols == 2
+    current, symbols = await _stored_book(
+        engine, portfolio_id, "jsonb_array_length(holdings -> 'holdings')"
+    )
+    assert current and symbols == 2
 
 
 async def test_the_ledger_is_read_from_the_replay_stored_with_its_version(
