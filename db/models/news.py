@@ -184,6 +184,16 @@ class EconomicEventRow(Base):
     )
 
 
+class NewsCountRow(Base):
+    """How many articles a category holds: kept equal to a count of `news_articles` by its
+    triggers (migration 0016), in the same transaction as every write."""
+
+    __tablename__ = "news_counts"
+
+    category: Mapped[str] = mapped_column(Text, primary_key=True)
+    articles: Mapped[int] = mapped_column(BigInteger)
+
+
 class SearchOutboxRow(Base):
     """An article write an external search index has still to apply."""
 

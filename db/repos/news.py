@@ -48,6 +48,11 @@ _OUTBOX = text(
 )
 _WINDOW = timedelta(days=3)
 _SYMBOL_COUNT = "SELECT count(*) FROM news_article_symbols s WHERE s.symbol = :sym"
+# Totals from `news_counts` (kept by triggers on news_articles, migration 0016).
+_ALL_COUNT = "SELECT coalesce(sum(articles), 0) FROM news_counts"
+_CATEGORY_COUNT = (
+    "SELECT coalesce(sum(articles), 0) FROM news_counts WHERE category = ANY(:f_categories)"
+)
 
 
 def _array_literal(values: Sequence[str]) -> str:
@@ -155,7 +160,9 @@ async def list_news(
             f"SELECT {COLUMNS} FROM news_articles a{cond}"  # noqa: S608
             " ORDER BY a.published_at DESC, a.id DESC OFFSET :off LIMIT :n"
         )
-        counter = None
+        # Filtered by categories alone (or not at all), the counts the database keeps answer.
+        by_category = replace(filters, categories=()) == NewsFilter()
+        counter = None if not by_category else _CATEGORY_COUNT if filters.categories else _ALL_COUNT
     rows = (await conn.execute(text(sql), params)).mappings().all()
     items = tuple(article_of(r) for r in rows[:size])
     has_next = len(rows) > size
