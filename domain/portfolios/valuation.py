@@ -13,6 +13,7 @@ its latest trade price in the ledger; with neither, at its cost.
 from __future__ import annotations
 
 import itertools
+import operator
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -195,24 +196,17 @@ def _whole_paisa(amount: Decimal) -> int | None:
     return whole if whole == scaled else None
 
 
-# A close read as a float is whole paisa when within this of one: below Rs 10^7 a float
-# holds paisa to 10^-7, and a close with up to six decimals is 10^-4 paisa or more off.
-_CLOSE_TOLERANCE = 1e-6
-_CLOSE_LIMIT = 1e7
+_IN_PAISA = operator.methodcaller("scaleb", 2)
 
 
 def _closes_in_paisa(closes: Iterable[Decimal]) -> npt.NDArray[np.int64] | None:
-    """Closes in paisa, or None when one is not a whole number of them (or out of range)."""
-    rupees = np.fromiter(map(float, closes), np.float64)
-    scaled = rupees * 100
-    paisa = np.rint(scaled)
-    if rupees.size and (
-        not np.all(np.abs(scaled - paisa) < _CLOSE_TOLERANCE)
-        or not (rupees.min() >= 0 and rupees.max() < _CLOSE_LIMIT)
-    ):
+    """Closes in paisa, exactly (no float), or None when one is not a whole number of them or
+    is out of range."""
+    scaled = list(map(_IN_PAISA, closes))
+    whole = list(map(int, scaled))
+    if whole != scaled or (whole and not (min(whole) >= 0 and max(whole) < _BOUND)):
         return None
-    out: npt.NDArray[np.int64] = paisa.astype(np.int64)
-    return out
+    return np.array(whole, dtype=np.int64)
 
 
 def _in_paisa(
