@@ -178,6 +178,41 @@ def _percentile(samples: list[float], p: float) -> float:
     return ordered[min(rank, len(ordered)) - 1]
 
 
+RECORD = (
+    "mutation R($p: UUID!, $i: RecordTransactionInput!)"
+    " { recordTransaction(portfolioId: $p, input: $i) { added { id } errors { message } } }"
+)
+DELETE = (
+    "mutation D($p: UUID!, $t: ID!) { deleteTransaction(portfolioId: $p, transactionId: $t)"
+    " { errors { message } } }"
+)
+
+
+async def _writes(
+    http: httpx.AsyncClient, token: str, portfolio_id: str, symbol: str, day: date
+) -> None:
+    """Time recording one purchase in the 2,000-entry ledger and deleting it again (each
+    replays the ledger and stores its book), 20 of each."""
+    entry = {"type": "BUY", "tradeDate": day.isoformat(), "symbol": symbol, "quantity": 1}
+    recorded: list[float] = []
+    deleted: list[float] = []
+    for _ in range(22):
+        started = time.perf_counter()
+        data = await _post(
+            http, token, RECORD, {"p": portfolio_id, "i": {**entry, "price": "100.00"}}
+        )
+        recorded.append(time.perf_counter() - started)
+        added = data["recordTransaction"]["added"][0]["id"]
+        started = time.perf_counter()
+        await _post(http, token, DELETE, {"p": portfolio_id, "t": added})
+        deleted.append(time.perf_counter() - started)
+    for name, wall in (("recordTransaction", recorded[2:]), ("deleteTransaction", deleted[2:])):
+        print(
+            f"{name} (2,000 entries): p50 {_percentile(wall, 50) * 1000:.1f} ms, "
+            f"p95 {_percentile(wall, 95) * 1000:.1f} ms over {len(wall)} runs"
+        )
+
+
 async def main(runs: int, others: int) -> None:
     """Print p50/p95 of positions, performance(Y1) and risk(Y1)."""
     services = await bench_services(DATABASE, years=YEARS, end=END, now=NOW)
@@ -219,6 +254,7 @@ async def main(runs: int, others: int) -> None:
                 f"importTransactions: {len(result['added']):,} lines in {took * 1000:.0f} ms "
                 f"({others} other users' portfolios of {len(rows):,} entries stored)"
             )
+            await _writes(http, token, portfolio_id, symbols[0], rows[-1][0])
             for name, cold in ((n, c) for n in QUERIES for c in (False, True)):
                 query = QUERIES[name]
                 wall: list[float] = []

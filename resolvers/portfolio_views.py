@@ -118,10 +118,13 @@ class Settled:
     """A ledger as a change leaves it (stored entries, with ids), replayed once: stored as
     the portfolio's book inside the change's transaction, cached once it commits."""
 
-    def __init__(self, portfolio: Portfolio, ledger: Sequence[Transaction]) -> None:
+    def __init__(
+        self, portfolio: Portfolio, ledger: Sequence[Transaction], *, path: str = "input"
+    ) -> None:
+        """Raises DomainError when the ledger does not replay (fields under `path`)."""
         self.portfolio = portfolio
         self.ledger = sorted(ledger, key=lambda tx: (tx.trade_date, tx.id or 0))
-        self.book = replay(self.ledger, portfolio.policy)
+        self.book = replay(self.ledger, portfolio.policy, path=path)
 
     async def store(self, conn: AsyncConnection) -> None:
         """Write the book for the portfolio's (new) ledger version."""

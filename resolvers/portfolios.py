@@ -1,10 +1,11 @@
 """Portfolio use cases: create, rename, delete, read mine, and change a ledger.
 
 Every ledger change runs in one transaction with the portfolio row locked: the ledger is read,
-the change applied to it in memory and the result replayed (`domain.portfolios.lots.replay`);
-only a ledger that replays cleanly is written, so a SELL beyond the holding, a deletion that
-breaks a later SELL, or cash going below zero is refused and nothing is written. Another
-user's portfolio is NOT_FOUND on `portfolioId` for mutations and null for queries.
+the change written and the result replayed (`domain.portfolios.lots.replay`) before the
+transaction commits, with the replay stored beside it; only a ledger that replays cleanly is
+committed, so a SELL beyond the holding, a deletion that breaks a later SELL, or cash going
+below zero is refused and the transaction rolls back with nothing written. Another user's
+portfolio is NOT_FOUND on `portfolioId` for mutations and null for queries.
 """
 
 from __future__ import annotations
@@ -34,7 +35,6 @@ from domain.portfolios.ledger import (
     Transaction,
     TransactionType,
 )
-from domain.portfolios.lots import replay
 from domain.portfolios.records import Portfolio
 from resolvers.accounts import require_user
 from resolvers.context import Context
@@ -223,20 +223,20 @@ async def change_ledger(
         await _check_symbols(ctx, added, path)
         gone = set(deleted)
         kept = [tx for tx in current if tx.id not in gone]
-        replay([*kept, *added], found.policy, path=path)
         await repo.delete_transactions(conn, portfolio_id, deleted)
         stored = await repo.add_transactions(conn, portfolio_id, added)
         # Read again for the new ledger version the book and the view's cache are keyed by.
-        after = await repo.portfolio_for_update(
-            conn, portfolio_id=portfolio_id, user_id=user.user_id
+        after = (
+            await repo.portfolio_for_update(conn, portfolio_id=portfolio_id, user_id=user.user_id)
+            or found
         )
-        settled = None if after is None else Settled(after, [*kept, *stored])
-        if settled is not None:
-            await settled.store(conn)
+        # Replayed once, as stored: a ledger that does not replay raises here, and the
+        # transaction rolls back with nothing written.
+        settled = Settled(after, [*kept, *stored], path=path)
+        await settled.store(conn)
     # Committed: the next read of the new version finds it replayed.
-    if settled is not None:
-        settled.remember()
-    return LedgerChange(PortfolioView(ctx, after or found), tuple(stored), tuple(deleted))
+    settled.remember()
+    return LedgerChange(PortfolioView(ctx, after), tuple(stored), tuple(deleted))
 
 
 async def record_transaction(

@@ -157,6 +157,7 @@ async def test_a_sell_beyond_the_holding_is_refused_and_nothing_is_written(
     portfolio_id = await _create(api, token)
     await _hubc_statement(api, token, portfolio_id)
     before = await _rows(engine, portfolio_id)
+    book = await _stored_book(engine, portfolio_id, "b.ledger_version")
     refused = await _record(
         api,
         token,
@@ -192,6 +193,8 @@ async def test_a_sell_beyond_the_holding_is_refused_and_nothing_is_written(
     )
     assert [e["field"] for e in early["errors"]] == ["input.quantity"]
     assert await _rows(engine, portfolio_id) == before
+    # Neither the ledger version nor the stored book moved.
+    assert await _stored_book(engine, portfolio_id, "b.ledger_version") == book == (True, book[1])
 
 
 async def test_deleting_the_purchase_a_later_sale_needs_is_refused(
