@@ -190,6 +190,21 @@ async def _refresh_screener(settings: Settings) -> None:
     console.print(f"screener snapshot rebuilt: {count} instruments")
 
 
+async def _rebuild_books(settings: Settings) -> int:
+    from db.engine import make_engine
+    from db.repos.portfolio_books import rebuild_books
+
+    engine = make_engine(_engine_url(settings))
+    try:
+        done = await rebuild_books(engine)
+    finally:
+        await engine.dispose()
+    console.print(f"portfolio books stored: {done.stored}")
+    for portfolio_id, why in done.broken:
+        console.print(f"portfolio {portfolio_id} does not replay: {why}")
+    return 1 if done.broken else 0
+
+
 async def _retention(settings: Settings, args: argparse.Namespace) -> int:
     from api.retention import run_retention
     from db.engine import make_engine
@@ -447,6 +462,10 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "refresh-screener", help="rebuild the screener snapshot from the stored market data"
     )
+    sub.add_parser(
+        "rebuild-books",
+        help="store the replayed book of every portfolio that lacks one of its ledger version",
+    )
     persisted = sub.add_parser("persisted", help="manage the trusted-document manifest")
     persisted.add_argument("action", choices=["add", "list", "verify"])
     persisted.add_argument("files", nargs="*", help="add: .graphql files of operations")
@@ -493,6 +512,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         asyncio.run(_set_role(settings, args))
     elif args.command == "refresh-screener":
         asyncio.run(_refresh_screener(settings))
+    elif args.command == "rebuild-books":
+        raise SystemExit(asyncio.run(_rebuild_books(settings)))
     elif args.command == "retention":
         raise SystemExit(asyncio.run(_retention(settings, args)))
     elif args.command == "reindex":

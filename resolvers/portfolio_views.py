@@ -30,8 +30,6 @@ from domain.portfolios.books import (
     Outline,
     decode_holdings,
     decode_replay,
-    encode_holdings,
-    encode_replay,
     outline_of,
 )
 from domain.portfolios.holdings import Book
@@ -128,14 +126,7 @@ class Settled:
 
     async def store(self, conn: AsyncConnection) -> None:
         """Write the book for the portfolio's (new) ledger version."""
-        p = self.portfolio
-        await books_repo.save_book(
-            conn,
-            p.id,
-            p.ledger_version,
-            holdings=encode_holdings(self.book),
-            ledger=encode_replay(self.ledger, self.book),
-        )
+        await books_repo.store_replay(conn, self.portfolio, self.ledger, self.book)
 
     def remember(self) -> None:
         """Cache the committed ledger and its replay under the portfolio's ledger version."""

@@ -10,13 +10,25 @@ from typing import Any
 
 import orjson
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from db.repos import portfolios as portfolio_repo
+from domain.errors import DomainError
+from domain.portfolios.books import encode_holdings, encode_replay
+from domain.portfolios.holdings import Book
+from domain.portfolios.ledger import Transaction
+from domain.portfolios.lots import replay
+from domain.portfolios.records import Portfolio
 
 _SAVE = text(
     "INSERT INTO portfolio_books (portfolio_id, ledger_version, holdings, ledger)"
     " VALUES (:p, :v, CAST(:h AS jsonb), :l)"
     " ON CONFLICT (portfolio_id) DO UPDATE SET ledger_version = excluded.ledger_version,"
     " holdings = excluded.holdings, ledger = excluded.ledger, updated_at = now()"
+)
+_STALE = text(
+    "SELECT p.id FROM portfolios p LEFT JOIN portfolio_books b ON b.portfolio_id = p.id"
+    " WHERE b.portfolio_id IS NULL OR b.ledger_version <> p.ledger_version ORDER BY p.id"
 )
 _READ = text(
     "SELECT portfolio_id, ledger_version, holdings::text AS holdings FROM portfolio_books"
@@ -77,3 +89,50 @@ async def replays(
         )
         for r in rows
     }
+
+
+async def store_replay(
+    conn: AsyncConnection, portfolio: Portfolio, ledger: Sequence[Transaction], book: Book
+) -> None:
+    """Store a ledger (in stored order) and its replay as the portfolio's book at its current
+    ledger version."""
+    await save_book(
+        conn,
+        portfolio.id,
+        portfolio.ledger_version,
+        holdings=encode_holdings(book),
+        ledger=encode_replay(ledger, book),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Rebuilt:
+    """What `rebuild_books` did: books stored, and portfolios whose ledger does not replay
+    (with why), left without one."""
+
+    stored: int
+    broken: tuple[tuple[uuid.UUID, str], ...]
+
+
+async def rebuild_books(engine: AsyncEngine) -> Rebuilt:
+    """Store the book of every portfolio that has none of its current ledger version (written
+    before the books existed, or changed outside the API), each in its own transaction with
+    the portfolio locked, so a change made meanwhile is waited for, not overwritten."""
+    async with engine.connect() as conn:
+        stale = [r.id for r in await conn.execute(_STALE)]
+    stored = 0
+    broken: list[tuple[uuid.UUID, str]] = []
+    for portfolio_id in stale:
+        async with engine.begin() as conn:
+            found = await portfolio_repo.portfolio_locked(conn, portfolio_id)
+            if found is None:
+                continue
+            ledger = await portfolio_repo.ledger(conn, portfolio_id)
+            try:
+                book = replay(ledger, found.policy)
+            except DomainError as err:
+                broken.append((portfolio_id, err.message))
+                continue
+            await store_replay(conn, found, ledger, book)
+            stored += 1
+    return Rebuilt(stored, tuple(broken))

@@ -192,6 +192,14 @@ async def portfolio_for_update(
     return None if row is None else _portfolio(row)
 
 
+async def portfolio_locked(conn: AsyncConnection, portfolio_id: uuid.UUID) -> Portfolio | None:
+    """Any user's portfolio locked until the transaction ends, for maintenance that is not a
+    user's request (rebuilding stored books); None for an unknown id."""
+    sql = text(f"{_SELECT_PORTFOLIO} WHERE id = :id FOR UPDATE")
+    row = (await conn.execute(sql, {"id": portfolio_id})).one_or_none()
+    return None if row is None else _portfolio(row)
+
+
 async def ledgers(
     conn: AsyncConnection, portfolio_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, list[Transaction]]:
