@@ -17,11 +17,13 @@ portfolio id, on the (portfolio_id, trade_date) index).
 Each figure is the wall time of the whole HTTP request after two unmeasured ones, "warm"
 with the process's caches as a second look finds them (the ledger replayed once per ledger
 version; a window's performance computed once for the same ledger version, window, bars and
-benchmark, found again by the bars' digests), "cold" with them cleared before every request,
-as a process that has not served the portfolio since its last change finds it: positions
-value the holdings stored with the ledger version (`portfolio_books`), performance and risk
-read the stored replay back, read the window's bars and compute it all. The collector is
-set as `psx-analytics serve` sets it.
+benchmark, found again by the bars' digests), "live" the same but with one holding's last
+close moved by a tick before every request (as the live feed's flushes move the day's bar in
+a session: the window is computed again from the replay in memory), "cold" with the caches
+cleared before every request, as a process that has not served the portfolio since its last
+change finds it: positions value the holdings stored with the ledger version
+(`portfolio_books`), performance and risk read the stored replay back, read the window's
+bars and compute it all. The collector is set as `psx-analytics serve` sets it.
 """
 
 from __future__ import annotations
@@ -172,6 +174,19 @@ async def _post(http: httpx.AsyncClient, token: str, query: str, variables: dict
     return payload["data"]
 
 
+_TICK = text(
+    "UPDATE daily_bars SET close = CASE WHEN close < high THEN close + 0.01 ELSE low END"
+    " WHERE instrument_id = :i AND day = (SELECT max(day) FROM daily_bars WHERE instrument_id = :i)"
+)
+
+
+async def _tick(engine: AsyncEngine, instrument_id: int) -> None:
+    """Move one holding's last close by a tick, as the live feed's flushes move the day's bar
+    during a session."""
+    async with engine.begin() as conn:
+        await conn.execute(_TICK, {"i": instrument_id})
+
+
 def _percentile(samples: list[float], p: float) -> float:
     ordered = sorted(samples)
     rank = max(1, round(p / 100 * len(ordered) + 0.4999))
@@ -255,17 +270,18 @@ async def main(runs: int, others: int) -> None:
                 f"({others} other users' portfolios of {len(rows):,} entries stored)"
             )
             await _writes(http, token, portfolio_id, symbols[0], rows[-1][0])
-            for name, cold in ((n, c) for n in QUERIES for c in (False, True)):
+            for name, label in ((n, m) for n in QUERIES for m in ("warm", "live", "cold")):
                 query = QUERIES[name]
                 wall: list[float] = []
                 for n in range(runs + 2):
-                    if cold:
+                    if label == "cold":
                         clear_replay_cache()
+                    elif label == "live":
+                        await _tick(engine, ref.instrument_by_symbol[symbols[0]].id)
                     started = time.perf_counter()
                     await _post(http, token, query, {"id": portfolio_id})
                     if n >= 2:
                         wall.append(time.perf_counter() - started)
-                label = "cold" if cold else "warm"
                 print(
                     f"{name} ({label}): p50 {_percentile(wall, 50) * 1000:.1f} ms, "
                     f"p95 {_percentile(wall, 95) * 1000:.1f} ms, "

@@ -54,8 +54,9 @@ _EPOCH = date(1970, 1, 1).toordinal()
 # A window found by its digests is not read out of the database again.
 _WINDOWS: OrderedDict[Hashable, _Window] = OrderedDict()
 _CORRELATIONS: OrderedDict[Hashable, Correlation] = OrderedDict()
-# The (portfolio version, window, benchmark, day) of windows memoised: only these are worth
-# asking the bars' digests first; any other reads its bars at once.
+# Per (portfolio version, window, benchmark, day) computed here: whether to ask the bars'
+# digests first (True: they held still last time) or read the bars at once (False: they had
+# changed, as the day's bar does at every flush of a session; unknown: never computed here).
 _ASKED: OrderedDict[Hashable, bool] = OrderedDict()
 PERFORMANCE_CACHE_SIZE = 64
 on_clear(_WINDOWS.clear)
@@ -169,7 +170,8 @@ async def _window(
     engine = ctx.services.database.read
     asked = (view.replay_key, window, code, today)
     bars: Mapping[int, bars_repo.WindowBars] | None = None
-    if _memo(_ASKED, asked):
+    steady = _memo(_ASKED, asked)
+    if steady:
         calendar, levels, digests = await asyncio.gather(
             bars_repo.sessions_between(engine, first_day=read_from, last_day=today),
             bars_repo.index_levels(engine, code=code, first_day=read_from, last_day=today),
@@ -178,8 +180,8 @@ async def _window(
             ),
         )
     else:
-        # A window not seen before: the ledger is read back and replayed while the database
-        # reads its bars.
+        # A window not computed here, or whose bars were changing: its bars are read at once
+        # (and a ledger not replayed here is read back and replayed meanwhile).
         calendar, levels, read, _ = await asyncio.gather(
             bars_repo.sessions_between(engine, first_day=read_from, last_day=today),
             bars_repo.index_levels(engine, code=code, first_day=read_from, last_day=today),
@@ -212,8 +214,11 @@ async def _window(
 
     found = _memo(_WINDOWS, key_of(digests))
     if found is not None:
+        if bars is not None:
+            _keep(_ASKED, asked, True)  # read for nothing: the bars held still
         return found
     if bars is None:
+        _keep(_ASKED, asked, False)  # the digests were asked for nothing: the bars moved
         bars = await bars_repo.window_bars(
             engine, instrument_ids=ids, first_day=read_from, last_day=today
         )
@@ -242,7 +247,8 @@ async def _window(
     key = key_of({i: b.digest for i, b in bars.items()})
     found = _Window(key, perf, closes, volumes)
     _keep(_WINDOWS, key, found)
-    _keep(_ASKED, asked, True)
+    if steady is None:
+        _keep(_ASKED, asked, True)
     return found
 
 
