@@ -293,9 +293,11 @@ def _in_paisa(
     )
     priced = since_price >= 0
     held = shares > 0
+    # Every holding's value and cost, and their sums over the holdings, stay within int64.
     top_price = int(prices.max(initial=0))
     top_shares = int(shares.max(initial=0))
-    if top_price * top_shares * max(len(symbols), 1) >= _BOUND:
+    top_cost = int(np.abs(cost).max(initial=0))
+    if max(top_price * top_shares, top_cost) * max(len(symbols), 1) >= _BOUND:
         return None
     values = np.where(held, np.where(priced, prices * shares, cost), 0)
     holdings = values.sum(axis=1).tolist()

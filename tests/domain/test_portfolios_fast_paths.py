@@ -195,3 +195,16 @@ def test_a_holding_with_neither_close_nor_trade_price_is_valued_at_its_own_cost(
     assert fast is not None
     assert _as_text(fast) == _as_text(_in_decimals(sessions, trail, {}, tracks_cash=False))
     assert str(fast[-1].market_values["EEE"]) == str(trail[0].cost)
+
+
+def test_amounts_too_large_for_int64_are_valued_in_decimals() -> None:
+    day = date(2025, 3, 4)
+    buy = TransactionInput(
+        TransactionType.BUY, day, symbol="AAA", quantity=10**11, price=D("999999.99")
+    )
+    entries = [build_transaction(buy, POLICY)]
+    closes = {"AAA": {day: D("999999.99")}}
+    trail = replay(entries, POLICY).trail
+    assert _in_paisa([day], trail, closes, tracks_cash=False) is None
+    (point,) = valuation_series(entries, POLICY, closes)
+    assert point.holdings_value == D("999999.99") * 10**11
