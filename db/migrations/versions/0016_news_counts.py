@@ -21,44 +21,26 @@ down_revision: str | Sequence[str] | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-_FUNCTIONS = (
-    """
-CREATE FUNCTION news_counts_add() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
+# What a statement's added rows (`news_added`) and removed rows (`news_removed`) do to the
+# counts; an update is both.
+_ADD = """
     INSERT INTO news_counts AS c (category, articles)
     SELECT category, count(*) FROM news_added GROUP BY category
-    ON CONFLICT (category) DO UPDATE SET articles = c.articles + excluded.articles;
-    RETURN NULL;
-END $$
-""",
-    """
-CREATE FUNCTION news_counts_remove() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
+    ON CONFLICT (category) DO UPDATE SET articles = c.articles + excluded.articles;"""
+_REMOVE = """
     UPDATE news_counts AS c SET articles = c.articles - gone.n
     FROM (SELECT category, count(*) AS n FROM news_removed GROUP BY category) AS gone
-    WHERE c.category = gone.category;
-    RETURN NULL;
-END $$
-""",
-    """
-CREATE FUNCTION news_counts_move() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    UPDATE news_counts AS c SET articles = c.articles - gone.n
-    FROM (SELECT category, count(*) AS n FROM news_removed GROUP BY category) AS gone
-    WHERE c.category = gone.category;
-    INSERT INTO news_counts AS c (category, articles)
-    SELECT category, count(*) FROM news_added GROUP BY category
-    ON CONFLICT (category) DO UPDATE SET articles = c.articles + excluded.articles;
-    RETURN NULL;
-END $$
-""",
-    """
-CREATE FUNCTION news_counts_clear() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    DELETE FROM news_counts;
-    RETURN NULL;
-END $$
-""",
+    WHERE c.category = gone.category;"""
+_BODIES = {
+    "add": _ADD,
+    "remove": _REMOVE,
+    "move": _REMOVE + _ADD,
+    "clear": "\n    DELETE FROM news_counts;",
+}
+_FUNCTIONS = tuple(
+    f"CREATE FUNCTION news_counts_{name}() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+    f"BEGIN{body}\n    RETURN NULL;\nEND $$"
+    for name, body in _BODIES.items()
 )
 
 _TRIGGERS = (
