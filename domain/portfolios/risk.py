@@ -38,6 +38,7 @@ from decimal import Decimal
 from statistics import NormalDist
 
 import numpy as np
+import numpy.typing as npt
 from numpy.typing import NDArray
 
 from domain.backtests.metrics import PSX_SESSIONS_PER_YEAR
@@ -250,7 +251,12 @@ def correlation_of(
 ) -> Correlation:
     """`correlation_matrix` of closes given as each symbol's days and levels (floats)."""
     symbols = tuple(sorted(series))
-    common = set.intersection(*(set(series[s][0]) for s in symbols)) if symbols else set()
+    # Holdings priced on the same days (the usual case) share one alignment.
+    shared = symbols and all(series[s][0] == series[symbols[0]][0] for s in symbols[1:])
+    if shared:
+        common = set(series[symbols[0]][0])
+    else:
+        common = set.intersection(*(set(series[s][0]) for s in symbols)) if symbols else set()
     if days is not None:
         common &= set(days)
     ordered = sorted(common)
@@ -258,12 +264,15 @@ def correlation_of(
     empty = tuple(tuple(1.0 if i == j else None for j in range(n)) for i in range(n))
     if len(ordered) < 4:
         return Correlation(symbols, empty, max(len(ordered) - 1, 0))
-    rows = []
-    for s in symbols:
-        on, levels = series[s]
+
+    def at(on: Sequence[date]) -> npt.NDArray[np.intp]:
         where = dict(zip(on, range(len(on)), strict=True))
-        rows.append(levels[np.fromiter(map(where.__getitem__, ordered), np.intp, len(ordered))])
-    aligned = np.array(rows)
+        return np.fromiter(map(where.__getitem__, ordered), np.intp, len(ordered))
+
+    if shared:
+        aligned = np.array([series[s][1] for s in symbols])[:, at(series[symbols[0]][0])]
+    else:
+        aligned = np.array([series[s][1][at(series[s][0])] for s in symbols])
     rets = aligned[:, 1:] / aligned[:, :-1] - 1.0
     with np.errstate(divide="ignore", invalid="ignore"):
         corr = np.corrcoef(rets) if n > 1 else np.ones((1, 1))

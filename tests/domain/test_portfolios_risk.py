@@ -298,3 +298,25 @@ def test_risk_report_of_a_portfolio() -> None:
     )
     # 800 BBB at 20% of 2,000 a day: 2 days, the slowest.
     assert report.liquidity.days_to_liquidate == 2.0
+
+
+def test_correlations_are_taken_over_the_days_every_holding_has() -> None:
+    days = [date(2025, 3, 3) + timedelta(days=i) for i in range(30)]
+    a = 100 * np.cumprod(1 + RETURNS[:30])
+    b = 50 * np.cumprod(1 + BENCH[:30])
+    gaps = {3, 4, 17}
+    closes = {
+        "AAA": {d: D(repr(round(float(x), 4))) for d, x in zip(days, a, strict=True)},
+        "BBB": {
+            d: D(repr(round(float(x), 4)))
+            for i, (d, x) in enumerate(zip(days, b, strict=True))
+            if i not in gaps
+        },
+    }
+    corr = correlation_matrix(closes, days[1:])
+    kept = [d for i, d in enumerate(days) if i not in gaps and i >= 1]
+    ra = np.array([float(closes["AAA"][d]) for d in kept])
+    rb = np.array([float(closes["BBB"][d]) for d in kept])
+    expected = np.corrcoef(ra[1:] / ra[:-1] - 1, rb[1:] / rb[:-1] - 1)[0, 1]
+    assert corr.sessions == len(kept) - 1
+    assert corr.matrix[0][1] == pytest.approx(expected)
