@@ -41,7 +41,7 @@ from domain.portfolios.risk import (
     risk_report,
     value_at_risk,
 )
-from domain.portfolios.valuation import Closes
+from domain.portfolios.valuation import Closes, CloseSeries
 from resolvers.context import Context
 from resolvers.portfolio_views import PortfolioView, on_clear
 from resolvers.portfolios import LedgerChange, change_ledger, exchange_today, portfolio
@@ -58,8 +58,13 @@ _CORRELATIONS: OrderedDict[Hashable, Correlation] = OrderedDict()
 # digests first (True: they held still last time) or read the bars at once (False: they had
 # changed, as the day's bar does at every flush of a session; unknown: never computed here).
 _ASKED: OrderedDict[Hashable, bool] = OrderedDict()
+# Instruments' close series by (instrument, bars' digest, first day): market data, shared by
+# every portfolio holding them; about 20 kB each.
+_SERIES: OrderedDict[Hashable, CloseSeries] = OrderedDict()
+SERIES_CACHE_SIZE = 1024
 PERFORMANCE_CACHE_SIZE = 64
 on_clear(_WINDOWS.clear)
+on_clear(_SERIES.clear)
 on_clear(_ASKED.clear)
 on_clear(_CORRELATIONS.clear)
 
@@ -71,9 +76,11 @@ def _memo(cache: OrderedDict[Hashable, T], key: Hashable) -> T | None:
     return found
 
 
-def _keep(cache: OrderedDict[Hashable, T], key: Hashable, value: T) -> None:
+def _keep(
+    cache: OrderedDict[Hashable, T], key: Hashable, value: T, *, size: int = PERFORMANCE_CACHE_SIZE
+) -> None:
     cache[key] = value
-    while len(cache) > PERFORMANCE_CACHE_SIZE:
+    while len(cache) > size:
         cache.popitem(last=False)
 
 
@@ -224,10 +231,7 @@ async def _window(
         )
     by_id = ref.instrument_by_id
     first = days[0] if days else None
-    closes = {
-        by_id[i].symbol: b.closes if first is None else _from_day(b.closes, first)
-        for i, b in bars.items()
-    }
+    closes = {by_id[i].symbol: _series(i, b, first) for i, b in bars.items()}
     volumes = {by_id[i].symbol: b.volumes for i, b in bars.items()}
     perf = performance(
         await view.ledger(),
@@ -259,6 +263,17 @@ def _earliest(window: PerformanceRange, today: date, first_trade: date | None) -
     first = first_trade or today
     opening = first if start is None else max(start, first)
     return opening - timedelta(days=15)
+
+
+def _series(instrument_id: int, bars: bars_repo.WindowBars, first: date | None) -> CloseSeries:
+    """An instrument's window of closes from `first` on, the same object for the same bars
+    (by digest) and first day, so a valuation converts it to paisa once."""
+    key = (instrument_id, bars.digest, first)
+    found = _memo(_SERIES, key)
+    if found is None:
+        found = CloseSeries(bars.closes if first is None else _from_day(bars.closes, first))
+        _keep(_SERIES, key, found, size=SERIES_CACHE_SIZE)
+    return found
 
 
 def _from_day(series: dict[date, Decimal], first: date) -> dict[date, Decimal]:

@@ -34,6 +34,20 @@ from domain.portfolios.ledger import (
 from domain.portfolios.lots import steps
 
 Closes = Mapping[str, Mapping[date, Decimal]]
+
+
+class CloseSeries(dict[date, Decimal]):
+    """A symbol's closes by day that remembers them in whole paisa once a valuation has
+    made them so: a series reused across requests (the same bars) is converted once. Treat
+    it as immutable once valued."""
+
+    __slots__ = ("paisa",)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.paisa: npt.NDArray[np.int64] | None = None
+
+
 _PRICED = frozenset({TransactionType.BUY, TransactionType.SELL, TransactionType.RIGHT})
 
 
@@ -228,9 +242,14 @@ def _in_paisa(
         if not series:
             continue
         rows = np.fromiter(map(row.get, series, itertools.repeat(-1)), np.int64, len(series))
-        in_paisa = _closes_in_paisa(series.values())
+        kept = series if isinstance(series, CloseSeries) else None
+        in_paisa = None if kept is None else kept.paisa
         if in_paisa is None:
-            return None
+            in_paisa = _closes_in_paisa(series.values())
+            if in_paisa is None:
+                return None
+            if kept is not None:
+                kept.paisa = in_paisa
         inside = rows >= 0
         closes_at[rows[inside], column[sym]] = in_paisa[inside]
         has_close[rows[inside], column[sym]] = True

@@ -15,6 +15,7 @@ from domain.portfolios.ledger import CostMethod, PortfolioPolicy, Transaction, T
 from domain.portfolios.lots import replay
 from domain.portfolios.performance import performance
 from domain.portfolios.valuation import (
+    CloseSeries,
     ValuationPoint,
     _in_decimals,
     _in_paisa,
@@ -208,3 +209,17 @@ def test_amounts_too_large_for_int64_are_valued_in_decimals() -> None:
     assert _in_paisa([day], trail, closes, tracks_cash=False) is None
     (point,) = valuation_series(entries, POLICY, closes)
     assert point.holdings_value == D("999999.99") * 10**11
+
+
+def test_a_close_series_is_made_paisa_once_and_values_alike() -> None:
+    entries, closes = _ledger(15)
+    kept = {s: CloseSeries(c) for s, c in closes.items()}
+    first = valuation_series(entries, POLICY, kept)
+    assert all(series.paisa is not None for series in kept.values())
+    made = {s: series.paisa for s, series in kept.items()}
+    again = valuation_series(entries, POLICY, kept)
+    assert all(kept[s].paisa is made[s] for s in kept)
+    assert _as_text(first) == _as_text(again) == _as_text(valuation_series(entries, POLICY, closes))
+    odd = CloseSeries({**closes["AAA"], min(closes["AAA"]): D("1.001")})
+    valuation_series(entries, POLICY, {**kept, "AAA": odd})
+    assert odd.paisa is None
