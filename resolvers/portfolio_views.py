@@ -88,28 +88,62 @@ class _Replayed:
     book: Book | None = None
 
 
-# Ledgers and their replays by (portfolio, ledger version, policy): a version changes with
-# every write in the writing transaction, so an entry is never stale; the bound keeps memory
-# to a few dozen large ledgers per process.
-_REPLAYS: OrderedDict[tuple[uuid.UUID, int, PortfolioPolicy], _Replayed] = OrderedDict()
+_Key = tuple[uuid.UUID, int, PortfolioPolicy]
+
+
+class _ReplayCache:
+    """Ledgers and their replays by (portfolio, ledger version, policy), least recently used
+    first out. A version changes with every write in the writing transaction, so an entry is
+    never stale. Bounded by count and by entries held: a replayed entry with its step and
+    share of the lots is about 1.1 kB, so 150,000 entries keep it near 170 MB however large
+    the ledgers (the newest stays even alone over the bound: it is about to be used)."""
+
+    def __init__(self, size: int, entries: int) -> None:
+        self.size = size
+        self.most_entries = entries
+        self._items: OrderedDict[_Key, _Replayed] = OrderedDict()
+        self.entries = 0
+
+    def get(self, key: _Key) -> _Replayed | None:
+        """The replay under `key`, now the most recently used."""
+        hit = self._items.get(key)
+        if hit is not None:
+            self._items.move_to_end(key)
+        return hit
+
+    def put(self, key: _Key, value: _Replayed) -> None:
+        """Keep `value` under `key`, dropping the least recently used beyond the bounds."""
+        previous = self._items.pop(key, None)
+        if previous is not None:
+            self.entries -= len(previous.ledger)
+        self._items[key] = value
+        self.entries += len(value.ledger)
+        while len(self._items) > 1 and (
+            len(self._items) > self.size or self.entries > self.most_entries
+        ):
+            _, gone = self._items.popitem(last=False)
+            self.entries -= len(gone.ledger)
+
+    def clear(self) -> None:
+        """Forget everything."""
+        self._items.clear()
+        self.entries = 0
+
+
 REPLAY_CACHE_SIZE = 64
+REPLAY_CACHE_ENTRIES = 150_000
+_REPLAYS = _ReplayCache(REPLAY_CACHE_SIZE, REPLAY_CACHE_ENTRIES)
 # Stored holdings read back, by the same key (small: no ledger, sales or trail).
-_HOLDINGS: OrderedDict[tuple[uuid.UUID, int, PortfolioPolicy], Book] = OrderedDict()
+_HOLDINGS: OrderedDict[_Key, Book] = OrderedDict()
 HOLDINGS_CACHE_SIZE = 256
 
 
-def _cached(key: tuple[uuid.UUID, int, PortfolioPolicy]) -> _Replayed | None:
-    hit = _REPLAYS.get(key)
-    if hit is not None:
-        _REPLAYS.move_to_end(key)
-    return hit
+def _cached(key: _Key) -> _Replayed | None:
+    return _REPLAYS.get(key)
 
 
-def _remember(key: tuple[uuid.UUID, int, PortfolioPolicy], value: _Replayed) -> None:
-    _REPLAYS[key] = value
-    _REPLAYS.move_to_end(key)
-    while len(_REPLAYS) > REPLAY_CACHE_SIZE:
-        _REPLAYS.popitem(last=False)
+def _remember(key: _Key, value: _Replayed) -> None:
+    _REPLAYS.put(key, value)
 
 
 class Settled:
