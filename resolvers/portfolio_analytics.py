@@ -14,12 +14,10 @@ import bisect
 import enum
 import itertools
 import uuid
-from collections import OrderedDict
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import TypeVar
 
 import numpy as np
 
@@ -43,45 +41,30 @@ from domain.portfolios.risk import (
 )
 from domain.portfolios.valuation import Closes, CloseSeries
 from resolvers.context import Context
+from resolvers.lru import Lru
 from resolvers.portfolio_views import PortfolioView, on_clear
 from resolvers.portfolios import LedgerChange, change_ledger, exchange_today, portfolio
 
-T = TypeVar("T")
 _EPOCH = date(1970, 1, 1).toordinal()
 # Windows (the performance with the closes and volumes it was computed from) by their every
 # input (ledger version, window, the bars' digests, benchmark, sectors), and the correlations
 # of a window's holdings: memoised, never stale, since a change to any input is another key.
 # A window found by its digests is not read out of the database again.
-_WINDOWS: OrderedDict[Hashable, _Window] = OrderedDict()
-_CORRELATIONS: OrderedDict[Hashable, Correlation] = OrderedDict()
+PERFORMANCE_CACHE_SIZE = 64
+SERIES_CACHE_SIZE = 1024
+_WINDOWS: Lru[Hashable, _Window] = Lru(PERFORMANCE_CACHE_SIZE)
+_CORRELATIONS: Lru[Hashable, Correlation] = Lru(PERFORMANCE_CACHE_SIZE)
 # Per (portfolio version, window, benchmark, day) computed here: whether to ask the bars'
 # digests first (True: they held still last time) or read the bars at once (False: they had
 # changed, as the day's bar does at every flush of a session; unknown: never computed here).
-_ASKED: OrderedDict[Hashable, bool] = OrderedDict()
+_ASKED: Lru[Hashable, bool] = Lru(PERFORMANCE_CACHE_SIZE)
 # Instruments' close series by (instrument, bars' digest, first day): market data, shared by
 # every portfolio holding them; about 20 kB each.
-_SERIES: OrderedDict[Hashable, CloseSeries] = OrderedDict()
-SERIES_CACHE_SIZE = 1024
-PERFORMANCE_CACHE_SIZE = 64
+_SERIES: Lru[Hashable, CloseSeries] = Lru(SERIES_CACHE_SIZE)
 on_clear(_WINDOWS.clear)
 on_clear(_SERIES.clear)
 on_clear(_ASKED.clear)
 on_clear(_CORRELATIONS.clear)
-
-
-def _memo(cache: OrderedDict[Hashable, T], key: Hashable) -> T | None:
-    found = cache.get(key)
-    if found is not None:
-        cache.move_to_end(key)
-    return found
-
-
-def _keep(
-    cache: OrderedDict[Hashable, T], key: Hashable, value: T, *, size: int = PERFORMANCE_CACHE_SIZE
-) -> None:
-    cache[key] = value
-    while len(cache) > size:
-        cache.popitem(last=False)
 
 
 class PerformanceRange(enum.StrEnum):
@@ -177,7 +160,7 @@ async def _window(
     engine = ctx.services.database.read
     asked = (view.replay_key, window, code, today)
     bars: Mapping[int, bars_repo.WindowBars] | None = None
-    steady = _memo(_ASKED, asked)
+    steady = _ASKED.get(asked)
     if steady:
         calendar, levels, digests = await asyncio.gather(
             bars_repo.sessions_between(engine, first_day=read_from, last_day=today),
@@ -219,13 +202,13 @@ async def _window(
             tuple(sorted(sectors.items())),
         )
 
-    found = _memo(_WINDOWS, key_of(digests))
+    found = _WINDOWS.get(key_of(digests))
     if found is not None:
         if bars is not None:
-            _keep(_ASKED, asked, True)  # read for nothing: the bars held still
+            _ASKED.put(asked, True)  # read for nothing: the bars held still
         return found
     if bars is None:
-        _keep(_ASKED, asked, False)  # the digests were asked for nothing: the bars moved
+        _ASKED.put(asked, False)  # the digests were asked for nothing: the bars moved
         bars = await bars_repo.window_bars(
             engine, instrument_ids=ids, first_day=read_from, last_day=today
         )
@@ -250,9 +233,9 @@ async def _window(
     # Keyed by the bars read (a bar written since the digests were read is another key).
     key = key_of({i: b.digest for i, b in bars.items()})
     found = _Window(key, perf, closes, volumes)
-    _keep(_WINDOWS, key, found)
+    _WINDOWS.put(key, found)
     if steady is None:
-        _keep(_ASKED, asked, True)
+        _ASKED.put(asked, True)
     return found
 
 
@@ -269,10 +252,10 @@ def _series(instrument_id: int, bars: bars_repo.WindowBars, first: date | None) 
     """An instrument's window of closes from `first` on, the same object for the same bars
     (by digest) and first day, so a valuation converts it to paisa once."""
     key = (instrument_id, bars.digest, first)
-    found = _memo(_SERIES, key)
+    found = _SERIES.get(key)
     if found is None:
         found = CloseSeries(bars.closes if first is None else _from_day(bars.closes, first))
-        _keep(_SERIES, key, found, size=SERIES_CACHE_SIZE)
+        _SERIES.put(key, found)
     return found
 
 
@@ -352,10 +335,10 @@ async def portfolio_risk(
     }
     # The holdings' correlations depend on the window, the holdings and the actions inside.
     inside_key = (found.key, tuple(ids), tuple(a.id for i in ids for a in actions.get(i, [])))
-    correlation = _memo(_CORRELATIONS, inside_key)
+    correlation = _CORRELATIONS.get(inside_key)
     if correlation is None:
         correlation = _correlation(found, ids, actions, ref.instrument_by_id, found.perf)
-        _keep(_CORRELATIONS, inside_key, correlation)
+        _CORRELATIONS.put(inside_key, correlation)
     sectors = {
         s: ref.instrument_by_symbol[s].sector_code for s in held if s in ref.instrument_by_symbol
     }

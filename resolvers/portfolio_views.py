@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -38,6 +37,7 @@ from domain.portfolios.lots import replay
 from domain.portfolios.positions import PriceQuote, Valuation, value_book
 from domain.portfolios.records import Portfolio
 from resolvers.context import Context
+from resolvers.lru import Lru
 
 T = TypeVar("T")
 
@@ -90,60 +90,18 @@ class _Replayed:
 
 _Key = tuple[uuid.UUID, int, PortfolioPolicy]
 
-
-class _ReplayCache:
-    """Ledgers and their replays by (portfolio, ledger version, policy), least recently used
-    first out. A version changes with every write in the writing transaction, so an entry is
-    never stale. Bounded by count and by entries held: a replayed entry with its step and
-    share of the lots is about 1.1 kB, so 150,000 entries keep it near 170 MB however large
-    the ledgers (the newest stays even alone over the bound: it is about to be used)."""
-
-    def __init__(self, size: int, entries: int) -> None:
-        self.size = size
-        self.most_entries = entries
-        self._items: OrderedDict[_Key, _Replayed] = OrderedDict()
-        self.entries = 0
-
-    def get(self, key: _Key) -> _Replayed | None:
-        """The replay under `key`, now the most recently used."""
-        hit = self._items.get(key)
-        if hit is not None:
-            self._items.move_to_end(key)
-        return hit
-
-    def put(self, key: _Key, value: _Replayed) -> None:
-        """Keep `value` under `key`, dropping the least recently used beyond the bounds."""
-        previous = self._items.pop(key, None)
-        if previous is not None:
-            self.entries -= len(previous.ledger)
-        self._items[key] = value
-        self.entries += len(value.ledger)
-        while len(self._items) > 1 and (
-            len(self._items) > self.size or self.entries > self.most_entries
-        ):
-            _, gone = self._items.popitem(last=False)
-            self.entries -= len(gone.ledger)
-
-    def clear(self) -> None:
-        """Forget everything."""
-        self._items.clear()
-        self.entries = 0
-
-
+# Ledgers and their replays by (portfolio, ledger version, policy): a version changes with
+# every write in the writing transaction, so an entry is never stale. Bounded by count and by
+# entries held: a replayed entry with its step and share of the lots is about 1.1 kB, so
+# 150,000 entries keep the cache near 170 MB however large the ledgers.
 REPLAY_CACHE_SIZE = 64
 REPLAY_CACHE_ENTRIES = 150_000
-_REPLAYS = _ReplayCache(REPLAY_CACHE_SIZE, REPLAY_CACHE_ENTRIES)
+_REPLAYS: Lru[_Key, _Replayed] = Lru(
+    REPLAY_CACHE_SIZE, weight=lambda r: len(r.ledger), most=REPLAY_CACHE_ENTRIES
+)
 # Stored holdings read back, by the same key (small: no ledger, sales or trail).
-_HOLDINGS: OrderedDict[_Key, Book] = OrderedDict()
 HOLDINGS_CACHE_SIZE = 256
-
-
-def _cached(key: _Key) -> _Replayed | None:
-    return _REPLAYS.get(key)
-
-
-def _remember(key: _Key, value: _Replayed) -> None:
-    _REPLAYS.put(key, value)
+_HOLDINGS: Lru[_Key, Book] = Lru(HOLDINGS_CACHE_SIZE)
 
 
 class Settled:
@@ -165,7 +123,7 @@ class Settled:
     def remember(self) -> None:
         """Cache the committed ledger and its replay under the portfolio's ledger version."""
         p = self.portfolio
-        _remember((p.id, p.ledger_version, p.policy), _Replayed(self.ledger, self.book))
+        _REPLAYS.put((p.id, p.ledger_version, p.policy), _Replayed(self.ledger, self.book))
 
 
 def clear_replay_cache() -> None:
@@ -219,22 +177,38 @@ class PortfolioView:
         return (await self._replayed.get()).ledger
 
     async def _load(self) -> _Replayed:
-        hit = _cached(self._key)
+        hit = _REPLAYS.get(self._key)
         if hit is None:
             hit = await self._stored_replay() or _Replayed(
                 await self._loader.load(self.portfolio.id)
             )
-            _remember(self._key, hit)
+            _REPLAYS.put(self._key, hit)
         return hit
+
+    async def _current(
+        self, loader: DataLoader[uuid.UUID, books_repo.StoredBook | None]
+    ) -> books_repo.StoredBook | None:
+        """The portfolio's stored book if it is of the portfolio's current ledger version."""
+        stored = await loader.load(self.portfolio.id)
+        if stored is None or stored.ledger_version != self.portfolio.ledger_version:
+            return None
+        return stored
+
+    def _stored_holdings(self, stored: books_repo.StoredBook) -> Book | None:
+        """The holdings of a current stored book, decoded once per process."""
+        found = _HOLDINGS.get(self._key)
+        if found is None:
+            found = decode_holdings(stored.holdings, self.portfolio.policy.cost_method)
+            if found is not None:
+                _HOLDINGS.put(self._key, found)
+        return found
 
     async def _stored_replay(self) -> _Replayed | None:
         """The replay stored with the portfolio's current ledger version, if there is one."""
-        stored = await self._replays.load(self.portfolio.id)
+        stored = await self._current(self._replays)
         if stored is None or stored.ledger is None:
             return None
-        if stored.ledger_version != self.portfolio.ledger_version:
-            return None
-        holdings = decode_holdings(stored.holdings, self.portfolio.policy.cost_method)
+        holdings = self._stored_holdings(stored)
         found = None if holdings is None else decode_replay(stored.ledger, holdings)
         return None if found is None else _Replayed(*found)
 
@@ -261,13 +235,11 @@ class PortfolioView:
         """The ledger's symbols and first trade date, from the stored holdings when the
         ledger is neither replayed here nor loaded yet (so that its readers can start their
         queries while it loads)."""
-        replayed = _cached(self._key)
-        if replayed is None:
-            stored = await self._books.load(self.portfolio.id)
-            if stored is not None and stored.ledger_version == self.portfolio.ledger_version:
-                found = outline_of(stored.holdings)
-                if found is not None:
-                    return found
+        if _REPLAYS.get(self._key) is None:
+            stored = await self._current(self._books)
+            found = None if stored is None else outline_of(stored.holdings)
+            if found is not None:
+                return found
         ledger = await self.ledger()
         first = min((tx.trade_date for tx in ledger), default=None)
         return Outline(tuple(symbols_of(ledger)), first)
@@ -278,22 +250,14 @@ class PortfolioView:
         return await self._holdings.get()
 
     async def _make_holdings(self) -> Book:
-        replayed = _cached(self._key)
+        replayed = _REPLAYS.get(self._key)
         if replayed is not None and replayed.book is not None:
             return replayed.book
-        kept = _HOLDINGS.get(self._key)
-        if kept is not None:
-            _HOLDINGS.move_to_end(self._key)
-            return kept
-        stored = await self._books.load(self.portfolio.id)
-        if stored is not None and stored.ledger_version == self.portfolio.ledger_version:
-            found = decode_holdings(stored.holdings, self.portfolio.policy.cost_method)
-            if found is not None:
-                _HOLDINGS[self._key] = found
-                while len(_HOLDINGS) > HOLDINGS_CACHE_SIZE:
-                    _HOLDINGS.popitem(last=False)
-                return found
-        return await self.book()
+        found = _HOLDINGS.get(self._key)
+        if found is None:
+            stored = await self._current(self._books)
+            found = None if stored is None else self._stored_holdings(stored)
+        return found if found is not None else await self.book()
 
     async def _make_valuation(self, include_closed: bool) -> Valuation:
         book = await self.holdings()

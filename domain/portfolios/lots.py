@@ -305,6 +305,7 @@ def replay(
     *,
     as_of: date | None = None,
     path: str = "input",
+    check_cash: bool = True,
 ) -> Book:
     """Replay a ledger into holdings, lots, realised gains and totals.
 
@@ -313,6 +314,8 @@ def replay(
         policy: the cost method and cash rule.
         as_of: only transactions traded on or before this day count. None: all.
         path: the request path prefixed to error fields.
+        check_cash: refuse a day that ends with negative cash where the portfolio keeps it
+            (False: value a ledger as it stands).
 
     Raises:
         DomainError: a SELL beyond the holding ("input.quantity"), a split of nothing, or a
@@ -325,25 +328,14 @@ def replay(
     for tx in ledger_order(transactions):
         if as_of is not None and tx.trade_date > as_of:
             break
-        if day is not None and tx.trade_date != day:
+        if check_cash and day is not None and tx.trade_date != day:
             book.close_day(day)
         book.apply(tx)
         trail.append(book.step(tx))
         day = tx.trade_date
-    if day is not None:
+    if check_cash and day is not None:
         book.close_day(day)
     return book.book(tuple(trail))
-
-
-def steps(transactions: Iterable[Transaction], policy: PortfolioPolicy) -> tuple[Step, ...]:
-    """The state after each transaction in the order they take effect, as `replay` keeps
-    it in `Book.trail`, without its end-of-day cash check."""
-    book = LotBook(policy)
-    trail: list[Step] = []
-    for tx in ledger_order(transactions):
-        book.apply(tx)
-        trail.append(book.step(tx))
-    return tuple(trail)
 
 
 def holdings_before(

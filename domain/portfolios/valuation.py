@@ -31,7 +31,7 @@ from domain.portfolios.ledger import (
     Transaction,
     TransactionType,
 )
-from domain.portfolios.lots import steps
+from domain.portfolios.lots import replay
 
 Closes = Mapping[str, Mapping[date, Decimal]]
 
@@ -121,7 +121,9 @@ def valuation_series(
             replaying it again.
     """
     sessions = session_days(transactions, closes, days)
-    trail = book.trail if book is not None and book.trail else steps(transactions, policy)
+    if book is None or not book.trail:
+        book = replay(transactions, policy, check_cash=False)
+    trail = book.trail
     fast = _in_paisa(sessions, trail, closes, tracks_cash=policy.tracks_cash)
     if fast is not None:
         return fast
