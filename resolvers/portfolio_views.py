@@ -72,11 +72,10 @@ def book_loader(
 ) -> DataLoader[uuid.UUID, books_repo.StoredBook | None]:
     """A loader of stored books by portfolio id (the holdings, or with the replay too): the
     portfolios of one request in one query."""
-    read = books_repo.replays if with_replay else books_repo.books
 
     async def load(ids: Sequence[uuid.UUID]) -> list[books_repo.StoredBook | None]:
         async with ctx.services.database.read.connect() as conn:
-            found = await read(conn, ids)
+            found = await books_repo.books(conn, ids, with_replay=with_replay)
         return [found.get(i) for i in ids]
 
     return DataLoader(load_fn=load)

@@ -30,62 +30,36 @@ _STALE = text(
     "SELECT p.id FROM portfolios p LEFT JOIN portfolio_books b ON b.portfolio_id = p.id"
     " WHERE b.portfolio_id IS NULL OR b.ledger_version <> p.ledger_version ORDER BY p.id"
 )
-_READ = text(
-    "SELECT portfolio_id, ledger_version, holdings::text AS holdings FROM portfolio_books"
+_READ = (
+    "SELECT portfolio_id, ledger_version, holdings::text AS holdings{} FROM portfolio_books"
     " WHERE portfolio_id = ANY(:ids)"
 )
-_READ_ALL = text(
-    "SELECT portfolio_id, ledger_version, holdings::text AS holdings, ledger"
-    " FROM portfolio_books WHERE portfolio_id = ANY(:ids)"
-)
+_READ_HOLDINGS = text(_READ.format(""))
+_READ_WITH_LEDGER = text(_READ.format(", ledger"))
 
 
 @dataclass(frozen=True, slots=True)
 class StoredBook:
-    """A stored book and the ledger version it was replayed at."""
+    """A stored book and the ledger version it was replayed at (`ledger`: the replay, when
+    it was read)."""
 
     ledger_version: int
     holdings: Mapping[str, Any]
     ledger: Mapping[str, Any] | None = None
 
 
-async def save_book(
-    conn: AsyncConnection,
-    portfolio_id: uuid.UUID,
-    ledger_version: int,
-    *,
-    holdings: Mapping[str, Any],
-    ledger: Mapping[str, Any],
-) -> None:
-    """Store the portfolio's book replayed at `ledger_version` (in the ledger change's
-    transaction), replacing the one before."""
-    params = {
-        "p": portfolio_id,
-        "v": ledger_version,
-        "h": orjson.dumps(holdings).decode(),
-        "l": orjson.dumps(ledger),
-    }
-    await conn.execute(_SAVE, params)
-
-
 async def books(
-    conn: AsyncConnection, portfolio_ids: Sequence[uuid.UUID]
+    conn: AsyncConnection, portfolio_ids: Sequence[uuid.UUID], *, with_replay: bool = False
 ) -> dict[uuid.UUID, StoredBook]:
-    """The stored books of these portfolios (those that have one)."""
-    rows = await conn.execute(_READ, {"ids": list(portfolio_ids)})
-    return {
-        r.portfolio_id: StoredBook(int(r.ledger_version), orjson.loads(r.holdings)) for r in rows
-    }
-
-
-async def replays(
-    conn: AsyncConnection, portfolio_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, StoredBook]:
-    """The stored books of these portfolios with their replays (those that have one)."""
-    rows = await conn.execute(_READ_ALL, {"ids": list(portfolio_ids)})
+    """The stored books of these portfolios (those that have one): their holdings, and with
+    `with_replay` the replay too."""
+    sql = _READ_WITH_LEDGER if with_replay else _READ_HOLDINGS
+    rows = await conn.execute(sql, {"ids": list(portfolio_ids)})
     return {
         r.portfolio_id: StoredBook(
-            int(r.ledger_version), orjson.loads(r.holdings), orjson.loads(r.ledger)
+            int(r.ledger_version),
+            orjson.loads(r.holdings),
+            orjson.loads(r.ledger) if with_replay else None,
         )
         for r in rows
     }
@@ -95,14 +69,14 @@ async def store_replay(
     conn: AsyncConnection, portfolio: Portfolio, ledger: Sequence[Transaction], book: Book
 ) -> None:
     """Store a ledger (in stored order) and its replay as the portfolio's book at its current
-    ledger version."""
-    await save_book(
-        conn,
-        portfolio.id,
-        portfolio.ledger_version,
-        holdings=encode_holdings(book),
-        ledger=encode_replay(ledger, book),
-    )
+    ledger version, replacing the one before (in the ledger change's transaction)."""
+    params = {
+        "p": portfolio.id,
+        "v": portfolio.ledger_version,
+        "h": orjson.dumps(encode_holdings(book)).decode(),
+        "l": orjson.dumps(encode_replay(ledger, book)),
+    }
+    await conn.execute(_SAVE, params)
 
 
 @dataclass(frozen=True, slots=True)

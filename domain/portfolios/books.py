@@ -23,7 +23,8 @@ from domain.portfolios.holdings import Book, Disposal, Holding, Lot, LotMatch, S
 from domain.portfolios.ledger import CostMethod, Transaction, TransactionType
 
 # Bumped whenever the layout changes: a stored book of another format is ignored.
-FORMAT = 1
+FORMAT = 2
+_day = date.fromordinal
 
 _TOTALS = ("net_invested", "realised", "dividends_gross", "dividend_tax", "fees", "taxes")
 
@@ -46,7 +47,7 @@ def encode_holdings(book: Book) -> dict[str, Any]:
                 str(h.dividends),
                 str(h.dividend_tax),
                 [
-                    [lot.acquired.isoformat(), lot.quantity, str(lot.cost), lot.transaction_id]
+                    [lot.acquired.toordinal(), lot.quantity, str(lot.cost), lot.transaction_id]
                     for lot in h.lots
                 ],
             ]
@@ -86,7 +87,7 @@ def decode_holdings(data: Mapping[str, Any], method: CostMethod) -> Book | None:
             quantity=quantity,
             cost=Decimal(cost),
             lots=tuple(
-                Lot(symbol, date.fromisoformat(acquired), shares, Decimal(paid), tx_id)
+                Lot(symbol, _day(acquired), shares, Decimal(paid), tx_id)
                 for acquired, shares, paid, tx_id in lots
             ),
             realised=Decimal(realised),
@@ -111,7 +112,6 @@ def decode_holdings(data: Mapping[str, Any], method: CostMethod) -> Book | None:
 
 
 _TYPES = {t.value: t for t in TransactionType}
-_day = date.fromordinal
 
 
 def _money(value: Decimal | None) -> str | None:

@@ -55,7 +55,7 @@ async def test_stale_portfolios_get_the_book_a_change_would_store(engine: AsyncE
         "Cannot sell 10 HUBC on 2025-03-04: 0 held."
     ]
     async with engine.connect() as conn:
-        stored = await books.replays(conn, [good, bad])
+        stored = await books.books(conn, [good, bad], with_replay=True)
         ledger = await repo.ledger(conn, good)
         version = await conn.scalar(
             text("SELECT ledger_version FROM portfolios WHERE id = :p"), {"p": good}
