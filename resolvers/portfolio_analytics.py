@@ -10,9 +10,7 @@ binary COPY. Nothing read depends on other users' data.
 from __future__ import annotations
 
 import asyncio
-import bisect
 import enum
-import itertools
 import uuid
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -39,7 +37,7 @@ from domain.portfolios.risk import (
     risk_report,
     value_at_risk,
 )
-from domain.portfolios.valuation import Closes, CloseSeries
+from domain.portfolios.valuation import CloseSeries
 from resolvers.context import Context
 from resolvers.lru import Lru
 from resolvers.portfolio_views import PortfolioView, on_clear
@@ -134,8 +132,8 @@ class AllocationSlice:
 class _Window:
     key: Hashable
     perf: Performance
-    closes: Closes
-    volumes: Mapping[str, list[float]]
+    closes: Mapping[str, CloseSeries]
+    volumes: Mapping[str, list[int]]
 
 
 async def _window(
@@ -250,24 +248,13 @@ def _earliest(window: PerformanceRange, today: date, first_trade: date | None) -
 
 def _series(instrument_id: int, bars: bars_repo.WindowBars, first: date | None) -> CloseSeries:
     """An instrument's window of closes from `first` on, the same object for the same bars
-    (by digest) and first day, so a valuation converts it to paisa once."""
+    (by digest) and first day."""
     key = (instrument_id, bars.digest, first)
     found = _SERIES.get(key)
     if found is None:
-        found = CloseSeries(bars.closes if first is None else _from_day(bars.closes, first))
+        found = bars.closes if first is None else bars.closes.from_day(first)
         _SERIES.put(key, found)
     return found
-
-
-def _from_day(series: dict[date, Decimal], first: date) -> dict[date, Decimal]:
-    """A close series (oldest first) from `first` on, the last close before it carried to
-    `first`."""
-    days = list(series)
-    at = bisect.bisect_left(days, first)
-    carry = at > 0 and (at == len(days) or days[at] != first)
-    out = {first: series[days[at - 1]]} if carry else {}
-    out.update(itertools.islice(series.items(), at, None))
-    return out
 
 
 async def portfolio_performance(
@@ -369,23 +356,25 @@ def _correlation(
 ) -> Correlation:
     """The correlations of the holdings' daily returns over the window's sessions, on
     closes back-adjusted for the corporate actions inside it."""
-    adjusted: dict[str, tuple[Sequence[date], FloatArray]] = {}
+    adjusted: dict[str, tuple[Sequence[int], FloatArray]] = {}
     for instrument_id in ids:
         symbol = by_id[instrument_id].symbol
         raw = found.closes.get(symbol)
         if not raw:
             continue
-        days = list(raw)
-        levels = np.fromiter(map(float, raw.values()), np.float64, len(days))
+        ordinals = raw.ordinals
+        levels = raw.levels()
         # Back-adjusted to the last close, as the charts' factors do: a split is no return.
-        inside = [a for a in actions.get(instrument_id, []) if days[0] < a.ex_date <= days[-1]]
+        first, last = int(ordinals[0]), int(ordinals[-1])
+        inside = [
+            a for a in actions.get(instrument_id, []) if first < a.ex_date.toordinal() <= last
+        ]
         if inside:
             # Ordinals to datetime64 in one array operation (not a date object at a time).
-            ordinals = np.fromiter(map(date.toordinal, days), np.int64, len(days))
             factors = price_factors((ordinals - _EPOCH).astype("datetime64[D]"), levels, inside)
             levels = levels * (factors / factors[-1])
-        adjusted[symbol] = (days, levels)
-    sessions = [p.day for p in perf.series if p.daily_return is not None]
+        adjusted[symbol] = (ordinals.tolist(), levels)
+    sessions = [p.day.toordinal() for p in perf.series if p.daily_return is not None]
     return correlation_of(adjusted, sessions or None)
 
 

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from statistics import NormalDist
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -246,10 +247,14 @@ def correlation_matrix(closes: Levels, days: Sequence[date] | None = None) -> Co
     )
 
 
+_Day = TypeVar("_Day", date, int)
+
+
 def correlation_of(
-    series: Mapping[str, tuple[Sequence[date], FloatArray]], days: Sequence[date] | None = None
+    series: Mapping[str, tuple[Sequence[_Day], FloatArray]], days: Sequence[_Day] | None = None
 ) -> Correlation:
-    """`correlation_matrix` of closes given as each symbol's days and levels (floats)."""
+    """`correlation_matrix` of closes given as each symbol's days (dates, or their ordinals)
+    and levels (floats)."""
     symbols = tuple(sorted(series))
     # Holdings priced on the same days (the usual case) share one alignment.
     shared = symbols and all(series[s][0] == series[symbols[0]][0] for s in symbols[1:])
@@ -265,7 +270,7 @@ def correlation_of(
     if len(ordered) < 4:
         return Correlation(symbols, empty, max(len(ordered) - 1, 0))
 
-    def at(on: Sequence[date]) -> npt.NDArray[np.intp]:
+    def at(on: Sequence[_Day]) -> npt.NDArray[np.intp]:
         where = dict(zip(on, range(len(on)), strict=True))
         return np.fromiter(map(where.__getitem__, ordered), np.intp, len(ordered))
 

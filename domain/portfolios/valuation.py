@@ -12,7 +12,6 @@ its latest trade price in the ledger; with neither, at its cost.
 
 from __future__ import annotations
 
-import itertools
 import operator
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -36,16 +35,77 @@ from domain.portfolios.lots import replay
 Closes = Mapping[str, Mapping[date, Decimal]]
 
 
-class CloseSeries(dict[date, Decimal]):
-    """A symbol's closes by day that remembers them in whole paisa once a valuation has
-    made them so: a series reused across requests (the same bars) is converted once. Treat
-    it as immutable once valued."""
+class CloseSeries(Mapping[date, Decimal]):
+    """A symbol's closes by day, oldest first, kept as day ordinals and whole paisa (int64
+    arrays) as the database gives them: a valuation reads the arrays, and the Decimal
+    mapping is made only when a close is looked up by day. `paisa` is None when a close is
+    not a whole number of paisa (such a series is valued in Decimal). Immutable."""
 
-    __slots__ = ("paisa",)
+    __slots__ = ("_by_day", "ordinals", "paisa")
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.paisa: npt.NDArray[np.int64] | None = None
+    def __init__(
+        self,
+        ordinals: npt.NDArray[np.int64],
+        paisa: npt.NDArray[np.int64] | None,
+        by_day: Mapping[date, Decimal] | None = None,
+    ) -> None:
+        """Closes on days `ordinals` (increasing), in paisa; `by_day` the same closes as a
+        mapping (made from the paisa when None)."""
+        if by_day is None and paisa is None:
+            raise ValueError("a close series needs its closes, in paisa or by day")
+        self.ordinals = ordinals
+        self.paisa = paisa
+        self._by_day = by_day
+
+    @classmethod
+    def of(cls, closes: Mapping[date, Decimal]) -> CloseSeries:
+        """The series of closes given by day (sorted here), made paisa where they are whole."""
+        by_day = dict(sorted(closes.items()))
+        ordinals = np.fromiter(map(date.toordinal, by_day), np.int64, len(by_day))
+        return cls(ordinals, _closes_in_paisa(by_day.values()), by_day)
+
+    def from_day(self, first: date) -> CloseSeries:
+        """The closes from `first` on, the last close before it carried to `first`."""
+        day = first.toordinal()
+        at = int(np.searchsorted(self.ordinals, day))
+        carry = at > 0 and (at == len(self.ordinals) or int(self.ordinals[at]) != day)
+        start = at - 1 if carry else at
+        ordinals = self.ordinals[start:].copy()
+        if carry:
+            ordinals[0] = day
+        paisa = None if self.paisa is None else self.paisa[start:]
+        by_day = None
+        if self.paisa is None:
+            values = list(self._days().values())[start:]
+            by_day = dict(zip(map(date.fromordinal, ordinals.tolist()), values, strict=True))
+        return CloseSeries(ordinals, paisa, by_day)
+
+    def levels(self) -> npt.NDArray[np.float64]:
+        """The closes as floats (rupees), for statistics."""
+        if self.paisa is not None:
+            out: npt.NDArray[np.float64] = self.paisa / 100.0
+            return out
+        return np.fromiter(map(float, self._days().values()), np.float64, len(self.ordinals))
+
+    def _days(self) -> Mapping[date, Decimal]:
+        if self._by_day is None and self.paisa is not None:
+            self._by_day = dict(
+                zip(
+                    map(date.fromordinal, self.ordinals.tolist()),
+                    (Decimal(p).scaleb(-2) for p in self.paisa.tolist()),
+                    strict=True,
+                )
+            )
+        return self._by_day or {}
+
+    def __getitem__(self, day: date) -> Decimal:
+        return self._days()[day]
+
+    def __iter__(self) -> Iterator[date]:
+        return iter(self._days())
+
+    def __len__(self) -> int:
+        return len(self.ordinals)
 
 
 _PRICED = frozenset({TransactionType.BUY, TransactionType.SELL, TransactionType.RIGHT})
@@ -236,24 +296,20 @@ def _in_paisa(
         return ()
     symbols = sorted({s.transaction.symbol for s in trail if s.transaction.symbol} | closes.keys())
     column = {sym: j for j, sym in enumerate(symbols)}
-    row = {day: k for k, day in enumerate(sessions)}
     shape = (n, len(symbols))
     closes_at = np.zeros(shape, np.int64)
     has_close = np.zeros(shape, np.bool_)
+    ordinals = np.fromiter(map(date.toordinal, sessions), np.int64, n)
     for sym, series in closes.items():
         if not series:
             continue
-        rows = np.fromiter(map(row.get, series, itertools.repeat(-1)), np.int64, len(series))
-        kept = series if isinstance(series, CloseSeries) else None
-        in_paisa = None if kept is None else kept.paisa
-        if in_paisa is None:
-            in_paisa = _closes_in_paisa(series.values())
-            if in_paisa is None:
-                return None
-            if kept is not None:
-                kept.paisa = in_paisa
-        inside = rows >= 0
-        closes_at[rows[inside], column[sym]] = in_paisa[inside]
+        made = series if isinstance(series, CloseSeries) else CloseSeries.of(series)
+        if made.paisa is None:
+            return None
+        # Each close's session row; a close on a day that is no session is not read.
+        rows = np.minimum(np.searchsorted(ordinals, made.ordinals), n - 1)
+        inside = ordinals[rows] == made.ordinals
+        closes_at[rows[inside], column[sym]] = made.paisa[inside]
         has_close[rows[inside], column[sym]] = True
     flows = [ZERO] * n
     cash_after: list[Decimal | None] = [None] * n

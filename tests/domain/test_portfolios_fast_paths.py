@@ -211,15 +211,35 @@ def test_amounts_too_large_for_int64_are_valued_in_decimals() -> None:
     assert point.holdings_value == D("999999.99") * 10**11
 
 
-def test_a_close_series_is_made_paisa_once_and_values_alike() -> None:
+def test_a_close_series_in_paisa_values_as_the_closes_by_day() -> None:
     entries, closes = _ledger(15)
-    kept = {s: CloseSeries(c) for s, c in closes.items()}
-    first = valuation_series(entries, POLICY, kept)
+    kept = {s: CloseSeries.of(c) for s, c in closes.items()}
     assert all(series.paisa is not None for series in kept.values())
-    made = {s: series.paisa for s, series in kept.items()}
-    again = valuation_series(entries, POLICY, kept)
-    assert all(kept[s].paisa is made[s] for s in kept)
-    assert _as_text(first) == _as_text(again) == _as_text(valuation_series(entries, POLICY, closes))
-    odd = CloseSeries({**closes["AAA"], min(closes["AAA"]): D("1.001")})
-    valuation_series(entries, POLICY, {**kept, "AAA": odd})
+    assert {s: dict(series) for s, series in kept.items()} == closes
+    # The same series as the database gives it: ordinals and paisa, no Decimal mapping.
+    raw = {s: CloseSeries(series.ordinals, series.paisa) for s, series in kept.items()}
+    plain = _as_text(valuation_series(entries, POLICY, closes))
+    assert _as_text(valuation_series(entries, POLICY, kept)) == plain
+    assert _as_text(valuation_series(entries, POLICY, raw)) == plain
+    odd = CloseSeries.of({**closes["AAA"], min(closes["AAA"]): D("1.001")})
     assert odd.paisa is None
+    assert odd[min(closes["AAA"])] == D("1.001")
+    fallback = valuation_series(entries, POLICY, {**kept, "AAA": odd})
+    odd_plain = valuation_series(entries, POLICY, {**closes, "AAA": dict(odd)})
+    assert _as_text(fallback) == _as_text(odd_plain)
+
+
+def test_a_close_series_from_a_day_carries_the_close_before_it() -> None:
+    days = [date(2025, 3, 3), date(2025, 3, 4), date(2025, 3, 6)]
+    series = CloseSeries.of(dict(zip(days, (D("10.00"), D("10.50"), D("11.25")), strict=True)))
+    assert dict(series.from_day(date(2025, 3, 5))) == {
+        date(2025, 3, 5): D("10.50"),
+        date(2025, 3, 6): D("11.25"),
+    }
+    assert dict(series.from_day(date(2025, 3, 4))) == {
+        date(2025, 3, 4): D("10.50"),
+        date(2025, 3, 6): D("11.25"),
+    }
+    assert dict(series.from_day(date(2025, 3, 1))) == dict(series)
+    assert dict(series.from_day(date(2025, 3, 9))) == {date(2025, 3, 9): D("11.25")}
+    assert series.levels().tolist() == [10.0, 10.5, 11.25]
