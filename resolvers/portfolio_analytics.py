@@ -140,14 +140,21 @@ async def _window(
     view: PortfolioView, window: PerformanceRange, benchmark: str | None
 ) -> _Window | None:
     ctx = view.ctx
-    outline = await view.outline()
-    if outline.first_trade is None:
-        return None
     ref = await ctx.services.reference.get()
     code = (benchmark or DEFAULT_BENCHMARK).strip().upper()
     if code not in ref.index_by_code:
         raise DomainError(ErrorCode.UNKNOWN_INDEX, f"Unknown index '{code}'.", "benchmark")
     today = exchange_today(ctx)
+    asked = (view.replay_key, window, code, today)
+    steady = _ASKED.get(asked)
+    # A window not computed here, or whose bars were changing, needs the replay: it is read
+    # (a ledger not replayed here, back from its stored book) while the outline is.
+    replayed = None if steady else asyncio.ensure_future(view.book())
+    outline = await view.outline()
+    if outline.first_trade is None:
+        if replayed is not None:
+            await replayed
+        return None
     start = range_start(window, today)
     first_trade = outline.first_trade
     opens_inside = start is None or start <= first_trade
@@ -156,10 +163,8 @@ async def _window(
     symbols = outline.symbols
     ids = [ref.instrument_by_symbol[s].id for s in symbols if s in ref.instrument_by_symbol]
     engine = ctx.services.database.read
-    asked = (view.replay_key, window, code, today)
     bars: Mapping[int, bars_repo.WindowBars] | None = None
-    steady = _ASKED.get(asked)
-    if steady:
+    if replayed is None:
         calendar, levels, digests = await asyncio.gather(
             bars_repo.sessions_between(engine, first_day=read_from, last_day=today),
             bars_repo.index_levels(engine, code=code, first_day=read_from, last_day=today),
@@ -168,13 +173,12 @@ async def _window(
             ),
         )
     else:
-        # A window not computed here, or whose bars were changing: its bars are read at once
-        # (and a ledger not replayed here is read back and replayed meanwhile).
+        # Its bars are read at once, while the replay is decoded.
         calendar, levels, read, _ = await asyncio.gather(
             bars_repo.sessions_between(engine, first_day=read_from, last_day=today),
             bars_repo.index_levels(engine, code=code, first_day=read_from, last_day=today),
             bars_repo.window_bars(engine, instrument_ids=ids, first_day=read_from, last_day=today),
-            view.book(),
+            replayed,
         )
         digests = {i: b.digest for i, b in read.items()}
         bars = read

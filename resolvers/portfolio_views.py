@@ -83,7 +83,7 @@ def book_loader(
 
 @dataclass(slots=True)
 class _Replayed:
-    ledger: list[Transaction]
+    ledger: Sequence[Transaction]
     book: Book | None = None
 
 
@@ -171,7 +171,7 @@ class PortfolioView:
         """What the ledger's replay depends on: the portfolio, its ledger version, its rules."""
         return self._key
 
-    async def ledger(self) -> list[Transaction]:
+    async def ledger(self) -> Sequence[Transaction]:
         """The ledger in stored order."""
         return (await self._replayed.get()).ledger
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
-from sqlalchemy import text
+from sqlalchemy import Row, TextClause, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.markets.instruments import CorporateAction, CorporateActionKind
@@ -22,7 +22,7 @@ CARRY_DAYS = 14
 # as ordinals and closes in whole paisa (the tick constraint keeps them two-place), which
 # decode as plain integers.
 _WINDOW_ROWS = (
-    "SELECT day - DATE '0001-01-01' + 1 AS day, (close * 100)::int8 AS paisa, volume"
+    "SELECT day - DATE '0001-01-01' + 1 AS ordinal, (close * 100)::int8 AS paisa, volume"
     " FROM daily_bars WHERE instrument_id = i AND day BETWEEN :since AND :last ORDER BY day"
 )
 # What a window's bars are keyed by: two 64-bit hashes, of every day and of every close in
@@ -40,6 +40,21 @@ def _window(instrument_ids: Sequence[int], first_day: date, last_day: date) -> d
         "since": first_day - timedelta(days=CARRY_DAYS),
         "last": last_day,
     }
+
+
+# Each instrument's bars are read by plain index scans of the partitions, which come out in
+# day order already; the planner otherwise picks bitmap scans for so few rows and sorts each
+# instrument's bars again (half as much time again in PostgreSQL). Set for the statement's
+# own transaction only.
+_INDEX_ORDER = text("SET LOCAL enable_bitmapscan = off")
+
+
+async def _window_rows(
+    engine: AsyncEngine, sql: TextClause, params: dict[str, object]
+) -> Sequence[Row[Any]]:
+    async with engine.connect() as conn:
+        await conn.execute(_INDEX_ORDER)
+        return (await conn.execute(sql, params)).all()
 
 
 def _digest(days_hash: int, closes_hash: int) -> str:
@@ -78,11 +93,11 @@ async def window_bars(
     sql = text(
         f"SELECT i AS instrument_id, b.days, b.closes, b.volumes, {hashes}"  # noqa: S608 - constant
         " FROM unnest(CAST(:ids AS integer[])) AS i CROSS JOIN LATERAL ("
-        " SELECT array_agg(day) AS days, array_agg(paisa) AS closes, array_agg(volume) AS volumes"
+        " SELECT array_agg(ordinal) AS days, array_agg(paisa) AS closes,"
+        " array_agg(volume) AS volumes"
         f" FROM ({_WINDOW_ROWS}) AS s) AS b WHERE b.days IS NOT NULL"
     )
-    async with engine.connect() as conn:
-        rows = (await conn.execute(sql, _window(instrument_ids, first_day, last_day))).all()
+    rows = await _window_rows(engine, sql, _window(instrument_ids, first_day, last_day))
     first = first_day.toordinal()
     out: dict[int, WindowBars] = {}
     for r in rows:
@@ -104,15 +119,14 @@ async def window_digests(
 ) -> dict[int, str]:
     """The digest `window_bars` gives each instrument over the same window, without reading
     the bars out: enough to tell whether a result computed from them still holds."""
-    hashes = _HASHES.format(days="array_agg(day)", closes="array_agg(paisa)")
+    hashes = _HASHES.format(days="array_agg(ordinal)", closes="array_agg(paisa)")
     sql = text(
         "SELECT i AS instrument_id, b.days_hash, b.closes_hash"  # noqa: S608 - constant
         " FROM unnest(CAST(:ids AS integer[])) AS i CROSS JOIN LATERAL ("
         f" SELECT count(*) AS bars, {hashes} FROM ({_WINDOW_ROWS}) AS s) AS b WHERE b.bars > 0"
     )
-    async with engine.connect() as conn:
-        rows = await conn.execute(sql, _window(instrument_ids, first_day, last_day))
-        return {r.instrument_id: _digest(r.days_hash, r.closes_hash) for r in rows}
+    rows = await _window_rows(engine, sql, _window(instrument_ids, first_day, last_day))
+    return {r.instrument_id: _digest(r.days_hash, r.closes_hash) for r in rows}
 
 
 async def corporate_actions_between(

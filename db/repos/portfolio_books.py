@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from db.repos import portfolios as portfolio_repo
 from domain.errors import DomainError
-from domain.portfolios.books import encode_holdings, encode_replay
+from domain.portfolios.books import FORMAT, encode_holdings, encode_replay
 from domain.portfolios.holdings import Book
 from domain.portfolios.ledger import Transaction
 from domain.portfolios.lots import replay
@@ -26,9 +26,11 @@ _SAVE = text(
     " ON CONFLICT (portfolio_id) DO UPDATE SET ledger_version = excluded.ledger_version,"
     " holdings = excluded.holdings, ledger = excluded.ledger, updated_at = now()"
 )
+# Books missing, of an older ledger version, or written in another layout (`FORMAT`).
 _STALE = text(
     "SELECT p.id FROM portfolios p LEFT JOIN portfolio_books b ON b.portfolio_id = p.id"
-    " WHERE b.portfolio_id IS NULL OR b.ledger_version <> p.ledger_version ORDER BY p.id"
+    " WHERE b.portfolio_id IS NULL OR b.ledger_version <> p.ledger_version"
+    " OR b.holdings->'format' IS DISTINCT FROM to_jsonb(CAST(:format AS integer)) ORDER BY p.id"
 )
 _READ = (
     "SELECT portfolio_id, ledger_version, holdings::text AS holdings{} FROM portfolio_books"
@@ -90,10 +92,11 @@ class Rebuilt:
 
 async def rebuild_books(engine: AsyncEngine) -> Rebuilt:
     """Store the book of every portfolio that has none of its current ledger version (written
-    before the books existed, or changed outside the API), each in its own transaction with
-    the portfolio locked, so a change made meanwhile is waited for, not overwritten."""
+    before the books existed, changed outside the API, or stored in an older layout), each in
+    its own transaction with the portfolio locked, so a change made meanwhile is waited for,
+    not overwritten."""
     async with engine.connect() as conn:
-        stale = [r.id for r in await conn.execute(_STALE)]
+        stale = [r.id for r in await conn.execute(_STALE, {"format": FORMAT})]
     stored = 0
     broken: list[tuple[uuid.UUID, str]] = []
     for portfolio_id in stale:

@@ -13,18 +13,23 @@ as the replay left it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
-from typing import Any, overload
+from typing import Any, TypeVar, overload
+
+import numpy as np
 
 from domain.portfolios.holdings import Book, Disposal, Holding, Lot, LotMatch, Step
 from domain.portfolios.ledger import CostMethod, Transaction, TransactionType
+from domain.portfolios.trail import ColumnarTrail, TrailColumns, columns_of
 
 # Bumped whenever the layout changes: a stored book of another format is ignored.
-FORMAT = 2
+FORMAT = 3
 _day = date.fromordinal
+
+_T = TypeVar("_T")
 
 _TOTALS = ("net_invested", "realised", "dividends_gross", "dividend_tax", "fees", "taxes")
 
@@ -169,60 +174,190 @@ def encode_replay(ledger: Sequence[Transaction], book: Book) -> dict[str, Any]:
             ]
             for s in book.trail
         ],
+        "columns": _encode_columns(columns_of(book.trail)),
     }
 
 
-def decode_replay(data: Mapping[str, Any], holdings: Book) -> tuple[list[Transaction], Book] | None:
+def _encode_columns(columns: TrailColumns | None) -> dict[str, Any] | None:
+    if columns is None:
+        return None
+    return {
+        "symbols": list(columns.symbols),
+        **{name: getattr(columns, name).tolist() for name in _COLUMNS},
+    }
+
+
+# The trail's integer columns, stored as lists; the Decimal ones are read off its rows.
+_COLUMNS = ("day", "symbol", "price", "quantity", "cost")
+# Where a stored trail row keeps each amount.
+_COST, _CASH, _FLOW = 2, 3, 4
+
+
+def decode_replay(
+    data: Mapping[str, Any], holdings: Book
+) -> tuple[Sequence[Transaction], Book] | None:
     """The ledger and the whole book `encode_replay` wrote, completing `holdings` (what
     `decode_holdings` read of the same version); None when written in another format or
-    for another cost method."""
+    for another cost method. Entries, steps and sales are made when first looked at; a
+    valuation reads the trail's columns instead."""
     if data.get("format") != FORMAT or data.get("method") != holdings.method.value:
         return None
-    ledger = [
-        Transaction(
-            _TYPES[kind],
-            _day(traded),
-            _day(settled),
-            symbol,
-            quantity,
-            Decimal(price),
-            Decimal(amount),
-            None if ratio is None else Decimal(ratio),
-            Decimal(fees),
-            Decimal(taxes),
-            note,
-            action,
-            tx_id,
-        )
-        for (
-            kind,
-            traded,
-            settled,
-            symbol,
-            quantity,
-            price,
-            amount,
-            ratio,
-            fees,
-            taxes,
-            note,
-            action,
-            tx_id,
-        ) in data["ledger"]
-    ]
-    disposals = _Disposals(data["disposals"])
-    trail = tuple(
-        Step(
-            ledger[at],
+    ledger = _StoredLedger(data["ledger"])
+    trail = _StoredTrail(data["trail"], ledger, data.get("columns"))
+    return ledger, replace(holdings, disposals=_Disposals(data["disposals"]), trail=trail)
+
+
+def _transaction(row: Sequence[Any]) -> Transaction:
+    (
+        kind,
+        traded,
+        settled,
+        symbol,
+        quantity,
+        price,
+        amount,
+        ratio,
+        fees,
+        taxes,
+        note,
+        action,
+        tx_id,
+    ) = row
+    return Transaction(
+        _TYPES[kind],
+        _day(traded),
+        _day(settled),
+        symbol,
+        quantity,
+        Decimal(price),
+        Decimal(amount),
+        None if ratio is None else Decimal(ratio),
+        Decimal(fees),
+        Decimal(taxes),
+        note,
+        action,
+        tx_id,
+    )
+
+
+class _Lazy(Sequence[_T]):
+    """Stored rows made into objects when first looked at, each once."""
+
+    __slots__ = ("_made", "_rows")
+
+    def __init__(self, rows: Sequence[Any]) -> None:
+        self._rows = rows
+        self._made: list[_T | None] = [None] * len(rows)
+
+    def _make(self, row: Any) -> _T:
+        raise NotImplementedError
+
+    def _at(self, i: int) -> _T:
+        made = self._made[i]
+        if made is None:
+            made = self._made[i] = self._make(self._rows[i])
+        return made
+
+    @overload
+    def __getitem__(self, index: int) -> _T: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[_T]: ...
+
+    def __getitem__(self, index: int | slice) -> _T | Sequence[_T]:
+        if isinstance(index, slice):
+            return [self._at(i) for i in range(*index.indices(len(self._rows)))]
+        return self._at(range(len(self._rows))[index])
+
+    def __iter__(self) -> Iterator[_T]:
+        return map(self._at, range(len(self._rows)))
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence):
+            return NotImplemented
+        return tuple(self) == tuple(other)
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({list(self)!r})"
+
+
+class _StoredLedger(_Lazy[Transaction]):
+    """A stored ledger, its entries made when first looked at."""
+
+    __slots__ = ()
+
+    def _make(self, row: Any) -> Transaction:
+        return _transaction(row)
+
+
+class _StoredTrail(_Lazy[Step], ColumnarTrail):
+    """A stored trail, its steps made when first looked at, with the columns stored beside
+    it (their Decimal amounts read off its rows)."""
+
+    __slots__ = ("_columns", "_ledger")
+
+    def __init__(
+        self, rows: Sequence[Any], ledger: Sequence[Transaction], columns: Mapping[str, Any] | None
+    ) -> None:
+        super().__init__(rows)
+        self._ledger = ledger
+        self._columns = None if columns is None else _decode_columns(rows, columns)
+
+    @property
+    def columns(self) -> TrailColumns | None:
+        return self._columns
+
+    def _make(self, row: Any) -> Step:
+        at, quantity, cost, cash, flow, gain = row
+        return Step(
+            self._ledger[at],
             quantity,
             Decimal(cost),
             Decimal(cash),
             Decimal(flow),
             None if gain is None else Decimal(gain),
         )
-        for at, quantity, cost, cash, flow, gain in data["trail"]
+
+
+def _decode_columns(rows: Sequence[Any], data: Mapping[str, Any]) -> TrailColumns:
+    arrays = {name: np.array(data[name], np.int64) for name in _COLUMNS}
+    return TrailColumns(
+        symbols=tuple(data["symbols"]),
+        flows=_Amounts(rows, _FLOW),
+        cash=_Amounts(rows, _CASH),
+        costs=_Amounts(rows, _COST),
+        **arrays,
     )
-    return ledger, replace(holdings, disposals=disposals, trail=trail)
+
+
+class _Amounts(Sequence[Decimal]):
+    """One amount of every stored trail row, read when looked at."""
+
+    __slots__ = ("_place", "_rows")
+
+    def __init__(self, rows: Sequence[Any], place: int) -> None:
+        self._rows = rows
+        self._place = place
+
+    @overload
+    def __getitem__(self, index: int) -> Decimal: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Decimal]: ...
+
+    def __getitem__(self, index: int | slice) -> Decimal | Sequence[Decimal]:
+        if isinstance(index, slice):
+            return [Decimal(row[self._place]) for row in self._rows[index]]
+        return Decimal(self._rows[index][self._place])
+
+    def __len__(self) -> int:
+        return len(self._rows)
 
 
 class _Disposals(Sequence[Disposal]):

@@ -112,7 +112,7 @@ class Book:
     dividend_tax: Decimal
     fees: Decimal
     taxes: Decimal
-    trail: tuple[Step, ...] = ()
+    trail: Sequence[Step] = ()
 
     def holding(self, symbol: str) -> Holding | None:
         """The holding of `symbol`, if the ledger mentions it."""

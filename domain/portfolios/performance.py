@@ -43,6 +43,7 @@ from domain.portfolios.returns import (
     period_returns,
     xirr,
 )
+from domain.portfolios.trail import steps_between
 from domain.portfolios.valuation import Closes, ValuationPoint, external_flow, valuation_series
 
 DEFAULT_BENCHMARK = "KSE100"
@@ -255,7 +256,8 @@ def performance(
     s_day, e_day = window[0].day, window[-1].day
     # A transaction belongs to the session on or after its trade date.
     lower = opening.day if opening is not None else date.min
-    in_window = [tx for tx in transactions if lower < tx.trade_date <= e_day]
+    steps = steps_between(book.trail, lower, e_day)
+    in_window = [s.transaction for s in steps]
     v0 = opening.value if opening is not None else ZERO
     v1 = window[-1].value
     flows = [(p.day, p.flow) for p in window if p.flow != 0]
@@ -308,14 +310,7 @@ def performance(
         twr_annualised=annualise(twr, span),
         mwr=xirr(investor),
         modified_dietz=dietz,
-        realised_pnl=sum(
-            (
-                s.gain
-                for s in book.trail
-                if s.gain is not None and lower < s.transaction.trade_date <= e_day
-            ),
-            ZERO,
-        ),
+        realised_pnl=sum((s.gain for s in steps if s.gain is not None), ZERO),
         unrealised_pnl=window[-1].holdings_value - window[-1].cost_basis,
         dividends_gross=gross,
         dividends_net=sum((tx.gross - tx.taxes - tx.fees for tx in dividends), ZERO),

@@ -31,6 +31,7 @@ from domain.portfolios.ledger import (
     TransactionType,
 )
 from domain.portfolios.lots import replay
+from domain.portfolios.trail import BOUND, NO_PRICE, PRICED, trail_columns
 
 Closes = Mapping[str, Mapping[date, Decimal]]
 
@@ -108,9 +109,6 @@ class CloseSeries(Mapping[date, Decimal]):
         return len(self.ordinals)
 
 
-_PRICED = frozenset({TransactionType.BUY, TransactionType.SELL, TransactionType.RIGHT})
-
-
 @dataclass(frozen=True, slots=True)
 class ValuationPoint:
     """The portfolio at one session's close.
@@ -142,7 +140,11 @@ def external_flow(tx: Transaction, policy: PortfolioPolicy) -> Decimal:
 
 
 def session_days(
-    transactions: Sequence[Transaction], closes: Closes, days: Sequence[date] | None = None
+    transactions: Sequence[Transaction],
+    closes: Closes,
+    days: Sequence[date] | None = None,
+    *,
+    first: date | None = None,
 ) -> list[date]:
     """The sessions a valuation covers: from the first trade date to the last session.
 
@@ -150,10 +152,12 @@ def session_days(
         transactions: the ledger.
         closes: daily closes by symbol; their dates are the sessions when `days` is None.
         days: the trading calendar, if known.
+        first: the ledger's first trade date, if known (else the ledger is read for it).
     """
     if not transactions:
         return []
-    first = min(tx.trade_date for tx in transactions)
+    if first is None:
+        first = min(tx.trade_date for tx in transactions)
     calendar = (
         sorted(set(days)) if days is not None else sorted({d for c in closes.values() for d in c})
     )
@@ -180,10 +184,12 @@ def valuation_series(
         book: the ledger already replayed (`lots.replay`, with its trail), to spare
             replaying it again.
     """
-    sessions = session_days(transactions, closes, days)
     if book is None or not book.trail:
         book = replay(transactions, policy, check_cash=False)
     trail = book.trail
+    # The trail is in date order: its first step is the first trade.
+    first = trail[0].transaction.trade_date if trail else None
+    sessions = session_days(transactions, closes, days, first=first)
     fast = _in_paisa(sessions, trail, closes, tracks_cash=policy.tracks_cash)
     if fast is not None:
         return fast
@@ -213,7 +219,7 @@ def _in_decimals(
             cash = step.cash
             if tx.symbol is not None:
                 touched[tx.symbol] = step
-                if tx.type in _PRICED:
+                if tx.type in PRICED:
                     last_price[tx.symbol] = tx.price
             i += 1
         for sym, step in touched.items():
@@ -261,17 +267,6 @@ def _point(
     )
 
 
-# Whole paisa in int64 without overflow: amounts below 2^62 paisa (about Rs 4.6e16).
-_BOUND = 2**62
-
-
-def _whole_paisa(amount: Decimal) -> int | None:
-    """The amount in paisa when it is a whole number of them, else None."""
-    scaled = amount.scaleb(2)
-    whole = int(scaled)
-    return whole if whole == scaled else None
-
-
 _IN_PAISA = operator.methodcaller("scaleb", 2)
 
 
@@ -280,7 +275,7 @@ def _closes_in_paisa(closes: Iterable[Decimal]) -> npt.NDArray[np.int64] | None:
     is out of range."""
     scaled = list(map(_IN_PAISA, closes))
     whole = list(map(int, scaled))
-    if whole != scaled or (whole and not (min(whole) >= 0 and max(whole) < _BOUND)):
+    if whole != scaled or (whole and not (min(whole) >= 0 and max(whole) < BOUND)):
         return None
     return np.array(whole, dtype=np.int64)
 
@@ -288,15 +283,20 @@ def _closes_in_paisa(closes: Iterable[Decimal]) -> npt.NDArray[np.int64] | None:
 def _in_paisa(
     sessions: Sequence[date], trail: Sequence[Step], closes: Closes, *, tracks_cash: bool
 ) -> tuple[ValuationPoint, ...] | None:
-    """`_in_decimals`, every session and holding at once in whole paisa (int64 arrays); None
-    (compute it in Decimal) when an amount is not whole paisa, a cost carries more than two
-    decimals (the Decimal sums would keep them) or a product could overflow."""
+    """`_in_decimals`, every session and holding at once in whole paisa (int64 arrays) from
+    the trail's columns; None (compute it in Decimal) when the trail has no columns (an
+    amount not whole paisa, a cost of more than two decimals), a close is not whole paisa or
+    a product could overflow."""
     n = len(sessions)
     if n == 0:
         return ()
-    symbols = sorted({s.transaction.symbol for s in trail if s.transaction.symbol} | closes.keys())
+    trailed = trail_columns(trail)
+    if trailed is None:
+        return None
+    symbols = sorted(set(trailed.symbols) | closes.keys())
     column = {sym: j for j, sym in enumerate(symbols)}
-    shape = (n, len(symbols))
+    width = len(symbols)
+    shape = (n, width)
     closes_at = np.zeros(shape, np.int64)
     has_close = np.zeros(shape, np.bool_)
     ordinals = np.fromiter(map(date.toordinal, sessions), np.int64, n)
@@ -311,49 +311,43 @@ def _in_paisa(
         inside = ordinals[rows] == made.ordinals
         closes_at[rows[inside], column[sym]] = made.paisa[inside]
         has_close[rows[inside], column[sym]] = True
+    # Each step's session: the first on or after its trade date. Steps are in date order,
+    # so those after the last session (not valued) are the tail.
+    session_of = np.searchsorted(ordinals, trailed.day)
+    count = int(np.searchsorted(session_of, n))
+    session_of = session_of[:count]
     flows = [ZERO] * n
+    for i, k in enumerate(session_of.tolist()):
+        flows[k] += trailed.flows[i]
     cash_after: list[Decimal | None] = [None] * n
+    if count:
+        # The cash after each session's last step.
+        ends = np.flatnonzero(np.append(session_of[1:] != session_of[:-1], True))
+        for i, k in zip(ends.tolist(), session_of[ends].tolist(), strict=True):
+            cash_after[k] = trailed.cash[i]
     # A holding's last change and last trade price of each session: entries before the
     # window all land on its first session, and only their last state counts.
-    changes: dict[tuple[int, int], Step] = {}
-    traded: dict[tuple[int, int], Decimal] = {}
-    k = 0
-    for step in trail:
-        tx = step.transaction
-        while k < n and sessions[k] < tx.trade_date:
-            k += 1
-        if k == n:
-            break
-        flows[k] += step.flow
-        cash_after[k] = step.cash
-        if tx.symbol is not None:
-            cell = (k, column[tx.symbol])
-            changes[cell] = step
-            if tx.type in _PRICED:
-                traded[cell] = tx.price
-    trades_at = np.zeros(shape, np.int64)
-    has_trade = np.zeros(shape, np.bool_)
-    for cell, price in traded.items():
-        whole = _whole_paisa(price)
-        if whole is None or not 0 <= whole < _BOUND:
-            return None
-        trades_at[cell] = whole
-        has_trade[cell] = True
+    to_column = np.array([column[sym] for sym in trailed.symbols], np.int64)
+    with_symbol = np.flatnonzero(trailed.symbol[:count] >= 0)
+    cells = session_of[with_symbol] * width + to_column[trailed.symbol[with_symbol]]
+    changed = with_symbol[_last_of_each(cells)]
+    change_rows, change_columns = np.divmod(cells[_last_of_each(cells)], width)
     shares_at = np.zeros(shape, np.int64)
     cost_at = np.zeros(shape, np.int64)
     has_step = np.zeros(shape, np.bool_)
-    costs: dict[tuple[int, int], Decimal] = {}  # the Decimal cost of each holding change
-    for cell, step in changes.items():
-        whole = _whole_paisa(step.cost)
-        exponent = step.cost.as_tuple().exponent
-        if whole is None or not isinstance(exponent, int) or exponent < -2:
-            return None
-        if not 0 <= step.quantity < _BOUND or not -_BOUND < whole < _BOUND:
-            return None
-        shares_at[cell] = step.quantity
-        cost_at[cell] = whole
-        has_step[cell] = True
-        costs[cell] = step.cost
+    step_at = np.full(shape, -1, np.int64)  # the step of each holding change
+    shares_at[change_rows, change_columns] = trailed.quantity[changed]
+    cost_at[change_rows, change_columns] = trailed.cost[changed]
+    has_step[change_rows, change_columns] = True
+    step_at[change_rows, change_columns] = changed
+    trades = with_symbol[trailed.price[with_symbol] != NO_PRICE]
+    trade_cells = session_of[trades] * width + to_column[trailed.symbol[trades]]
+    last_trades = _last_of_each(trade_cells)
+    trade_rows, trade_columns = np.divmod(trade_cells[last_trades], width)
+    trades_at = np.zeros(shape, np.int64)
+    has_trade = np.zeros(shape, np.bool_)
+    trades_at[trade_rows, trade_columns] = trailed.price[trades[last_trades]]
+    has_trade[trade_rows, trade_columns] = True
     # Each cell's latest event on or before its session (-1: none yet).
     since_step = _latest(has_step)
     since_price = _latest(has_close | has_trade)
@@ -361,6 +355,7 @@ def _in_paisa(
     safe_step = np.maximum(since_step, 0)
     shares = np.where(since_step >= 0, shares_at[safe_step, columns], 0)
     cost = np.where(since_step >= 0, cost_at[safe_step, columns], 0)
+    step_of = np.where(since_step >= 0, step_at[safe_step, columns], -1)
     safe_price = np.maximum(since_price, 0)
     # A session's close wins over that day's trades.
     prices = np.where(
@@ -374,7 +369,7 @@ def _in_paisa(
     top_price = int(prices.max(initial=0))
     top_shares = int(shares.max(initial=0))
     top_cost = int(np.abs(cost).max(initial=0))
-    if max(top_price * top_shares, top_cost) * max(len(symbols), 1) >= _BOUND:
+    if max(top_price * top_shares, top_cost) * max(len(symbols), 1) >= BOUND:
         return None
     values = np.where(held, np.where(priced, prices * shares, cost), 0)
     holdings = values.sum(axis=1).tolist()
@@ -386,7 +381,7 @@ def _in_paisa(
         after = cash_after[k]
         if after is not None:
             cash = after
-        market = _MarketValues(symbols, values[k], held[k], priced[k], since_step[k], costs)
+        market = _MarketValues(symbols, values[k], held[k], priced[k], step_of[k], trailed.costs)
         point = _point(
             day,
             Decimal(holdings[k]).scaleb(-2),
@@ -401,6 +396,13 @@ def _in_paisa(
     return tuple(points)
 
 
+def _last_of_each(cells: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """The position of each distinct value's last occurrence."""
+    _, first_from_end = np.unique(cells[::-1], return_index=True)
+    out: npt.NDArray[np.int64] = len(cells) - 1 - first_from_end
+    return out
+
+
 def _latest(events: npt.NDArray[np.bool_]) -> npt.NDArray[np.int64]:
     """For each cell, the row of the latest event in its column on or before it; -1 if none."""
     rows = np.arange(events.shape[0], dtype=np.int64)[:, None]
@@ -411,7 +413,8 @@ def _latest(events: npt.NDArray[np.bool_]) -> npt.NDArray[np.int64]:
 
 class _MarketValues(Mapping[str, Decimal]):
     """One session's value of each holding, made Decimal when first looked at (performance
-    reads only the first and last session's)."""
+    reads only the first and last session's); an unpriced holding is its cost at its last
+    step (`steps`, by column)."""
 
     __slots__ = ("_args", "_made")
 
@@ -421,15 +424,13 @@ class _MarketValues(Mapping[str, Decimal]):
 
     def _all(self) -> dict[str, Decimal]:
         if self._made is None:
-            symbols, values, held, priced, since_step, costs = self._args
+            symbols, values, held, priced, steps, costs = self._args
             made: dict[str, Decimal] = {}
             for j in np.flatnonzero(held).tolist():
                 sym = symbols[j]
                 # Unpriced: the holding's own cost, as the Decimal valuation keeps it.
                 made[sym] = (
-                    Decimal(int(values[j])).scaleb(-2)
-                    if priced[j]
-                    else costs[int(since_step[j]), j]
+                    Decimal(int(values[j])).scaleb(-2) if priced[j] else costs[int(steps[j])]
                 )
             self._made = made
         return self._made

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from api.cli import main
 from db.repos import portfolio_books as books
 from db.repos import portfolios as repo
-from domain.portfolios.books import decode_holdings, decode_replay
+from domain.portfolios.books import FORMAT, decode_holdings, decode_replay
 from domain.portfolios.inputs import TransactionInput, build_transaction
 from domain.portfolios.ledger import PortfolioPolicy, TransactionType
 from domain.portfolios.lots import replay
@@ -86,3 +86,29 @@ async def test_the_command_reports_what_it_stored_and_what_does_not_replay(
     printed = capsys.readouterr()
     said = " ".join((printed.out + printed.err).split())  # the console wraps long lines
     assert "portfolio books stored: " in said and f"portfolio {bad} does not replay" in said
+
+
+async def test_books_stored_in_an_older_layout_are_rebuilt(engine: AsyncEngine) -> None:
+    portfolio_id = await _portfolio_with(engine, _buy(date(2025, 3, 3), 100))
+    await books.rebuild_books(engine)
+    async with engine.begin() as conn:
+        await conn.execute(
+            text(
+                "UPDATE portfolio_books SET holdings = jsonb_set(holdings, '{format}', :old)"
+                " WHERE portfolio_id = :p"
+            ),
+            {"p": portfolio_id, "old": str(FORMAT - 1)},
+        )
+        stored = await books.books(conn, [portfolio_id], with_replay=True)
+    assert decode_holdings(stored[portfolio_id].holdings, POLICY.cost_method) is None
+    done = await books.rebuild_books(engine)
+    assert done.stored >= 1
+    async with engine.connect() as conn:
+        stored = await books.books(conn, [portfolio_id], with_replay=True)
+        ledger = await repo.ledger(conn, portfolio_id)
+    holdings = decode_holdings(stored[portfolio_id].holdings, POLICY.cost_method)
+    assert holdings is not None and stored[portfolio_id].ledger is not None
+    assert decode_replay(stored[portfolio_id].ledger, holdings) == (
+        ledger,
+        replay(ledger, POLICY),
+    )

@@ -1,0 +1,137 @@
+"""A replayed ledger's trail in columns: what valuing it at every session reads of each step,
+as int64 arrays, so a valuation need not walk a `Step` object a step.
+
+The columns exist only where every amount they hold is exact in them: prices of trades and
+the costs of holdings whole paisa (a cost of no more than two decimals), shares and paisa
+within int64, and the steps in date order. Otherwise `trail_columns` is None and the trail
+is walked in Decimal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+import numpy as np
+import numpy.typing as npt
+
+from domain.portfolios.holdings import Step
+from domain.portfolios.ledger import TransactionType
+
+Int64s = npt.NDArray[np.int64]
+# Whole paisa in int64 without overflow: amounts below 2^62 paisa (about Rs 4.6e16).
+BOUND = 2**62
+# Entries whose price is a trade's (the holding is priced by it until a close comes).
+PRICED = frozenset({TransactionType.BUY, TransactionType.SELL, TransactionType.RIGHT})
+# `TrailColumns.price` of an entry that is not a trade.
+NO_PRICE = -1
+
+
+def whole_paisa(amount: Decimal) -> int | None:
+    """The amount in paisa when it is a whole number of them, else None."""
+    scaled = amount.scaleb(2)
+    whole = int(scaled)
+    return whole if whole == scaled else None
+
+
+@dataclass(frozen=True, slots=True)
+class TrailColumns:
+    """A trail's steps as columns (element i is step i).
+
+    `day` is the trade date's ordinal (never decreasing), `symbol` an index into `symbols`
+    (-1: none), `price` the trade price in paisa of a BUY, SELL or RIGHT (NO_PRICE for any
+    other entry), `quantity` and `cost` (paisa) the symbol's holding just after the step.
+    `flows`, `cash` and `costs` are the steps' flow, cash and cost as the Decimals of the
+    trail itself (read one at a time, where a result keeps them).
+    """
+
+    symbols: tuple[str, ...]
+    day: Int64s
+    symbol: Int64s
+    price: Int64s
+    quantity: Int64s
+    cost: Int64s
+    flows: Sequence[Decimal]
+    cash: Sequence[Decimal]
+    costs: Sequence[Decimal]
+
+    def __len__(self) -> int:
+        return len(self.day)
+
+
+class ColumnarTrail(Sequence[Step]):
+    """A trail that carries its columns (None where the trail has none), such as a stored
+    replay read back: its steps may be made only when looked at."""
+
+    __slots__ = ()
+
+    @property
+    def columns(self) -> TrailColumns | None:
+        """The trail's columns, if it has them."""
+        raise NotImplementedError
+
+
+def trail_columns(trail: Sequence[Step]) -> TrailColumns | None:
+    """The columns of a trail: its own when it carries them, else made from its steps; None
+    when an amount is not exact in them."""
+    if isinstance(trail, ColumnarTrail):
+        return trail.columns
+    return columns_of(trail)
+
+
+def columns_of(trail: Sequence[Step]) -> TrailColumns | None:
+    """The columns made from the steps; None when an amount is not exact in them or the
+    steps are not in date order."""
+    symbols = tuple(sorted({s.transaction.symbol for s in trail if s.transaction.symbol}))
+    index = {sym: j for j, sym in enumerate(symbols)}
+    days: list[int] = []
+    held: list[int] = []
+    prices: list[int] = []
+    quantities: list[int] = []
+    costs: list[int] = []
+    for step in trail:
+        tx = step.transaction
+        days.append(tx.trade_date.toordinal())
+        held.append(-1 if tx.symbol is None else index[tx.symbol])
+        if tx.type in PRICED:
+            price = whole_paisa(tx.price)
+            if price is None or not 0 <= price < BOUND:
+                return None
+            prices.append(price)
+        else:
+            prices.append(NO_PRICE)
+        cost = whole_paisa(step.cost)
+        exponent = step.cost.as_tuple().exponent
+        if cost is None or not isinstance(exponent, int) or exponent < -2:
+            return None
+        if not 0 <= step.quantity < BOUND or not -BOUND < cost < BOUND:
+            return None
+        quantities.append(step.quantity)
+        costs.append(cost)
+    day = np.array(days, np.int64)
+    if len(day) > 1 and bool(np.any(day[1:] < day[:-1])):
+        return None
+    return TrailColumns(
+        symbols,
+        day,
+        np.array(held, np.int64),
+        np.array(prices, np.int64),
+        np.array(quantities, np.int64),
+        np.array(costs, np.int64),
+        [s.flow for s in trail],
+        [s.cash for s in trail],
+        [s.cost for s in trail],
+    )
+
+
+def steps_between(trail: Sequence[Step], after: date, until: date) -> Sequence[Step]:
+    """The steps of transactions traded in (after, until], in trail order; only those are
+    made where the trail carries its columns."""
+    columns = trail.columns if isinstance(trail, ColumnarTrail) else None
+    if columns is None:
+        return [s for s in trail if after < s.transaction.trade_date <= until]
+    lo = int(np.searchsorted(columns.day, after.toordinal(), side="right"))
+    hi = int(np.searchsorted(columns.day, until.toordinal(), side="right"))
+    return [trail[i] for i in range(lo, hi)]
