@@ -150,7 +150,12 @@ async def _window(
     # A window not computed here, or whose bars were changing, needs the replay: it is read
     # (a ledger not replayed here, back from its stored book) while the outline is.
     replayed = None if steady else asyncio.ensure_future(view.book())
-    outline = await view.outline()
+    try:
+        outline = await view.outline()
+    except BaseException:
+        if replayed is not None:
+            replayed.cancel()
+        raise
     if outline.first_trade is None:
         if replayed is not None:
             await replayed

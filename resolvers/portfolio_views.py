@@ -91,10 +91,12 @@ _Key = tuple[uuid.UUID, int, PortfolioPolicy]
 
 # Ledgers and their replays by (portfolio, ledger version, policy): a version changes with
 # every write in the writing transaction, so an entry is never stale. Bounded by count and by
-# entries held: a replayed entry with its step and share of the lots is about 1.1 kB, so
-# 150,000 entries keep the cache near 170 MB however large the ledgers.
+# entries held: a replayed entry with its step and share of the lots is about 1.1 kB; one read
+# back from its stored book keeps its stored row (about 1.4 kB) and, once looked at, the
+# entry and step made of it (2.4 kB in all), so 75,000 entries keep the cache under 180 MB
+# however large the ledgers.
 REPLAY_CACHE_SIZE = 64
-REPLAY_CACHE_ENTRIES = 150_000
+REPLAY_CACHE_ENTRIES = 75_000
 _REPLAYS: Lru[_Key, _Replayed] = Lru(
     REPLAY_CACHE_SIZE, weight=lambda r: len(r.ledger), most=REPLAY_CACHE_ENTRIES
 )

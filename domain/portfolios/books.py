@@ -336,75 +336,36 @@ def _decode_columns(rows: Sequence[Any], data: Mapping[str, Any]) -> TrailColumn
     )
 
 
-class _Amounts(Sequence[Decimal]):
+class _Amounts(_Lazy[Decimal]):
     """One amount of every stored trail row, read when looked at."""
 
-    __slots__ = ("_place", "_rows")
+    __slots__ = ("_place",)
 
     def __init__(self, rows: Sequence[Any], place: int) -> None:
-        self._rows = rows
+        super().__init__(rows)
         self._place = place
 
-    @overload
-    def __getitem__(self, index: int) -> Decimal: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[Decimal]: ...
-
-    def __getitem__(self, index: int | slice) -> Decimal | Sequence[Decimal]:
-        if isinstance(index, slice):
-            return [Decimal(row[self._place]) for row in self._rows[index]]
-        return Decimal(self._rows[index][self._place])
-
-    def __len__(self) -> int:
-        return len(self._rows)
+    def _make(self, row: Any) -> Decimal:
+        return Decimal(row[self._place])
 
 
-class _Disposals(Sequence[Disposal]):
-    """Stored sales, decoded when first looked at (performance reads the trail's gains;
-    only reports go through every sale's lots)."""
+class _Disposals(_Lazy[Disposal]):
+    """Stored sales, made when first looked at (performance reads the trail's gains; only
+    reports go through every sale's lots)."""
 
-    __slots__ = ("_decoded", "_rows")
+    __slots__ = ()
 
-    def __init__(self, rows: Sequence[Any]) -> None:
-        self._rows = rows
-        self._decoded: tuple[Disposal, ...] | None = None
-
-    def _all(self) -> tuple[Disposal, ...]:
-        if self._decoded is None:
-            self._decoded = tuple(
-                Disposal(
-                    symbol,
-                    _day(traded),
-                    quantity,
-                    Decimal(proceeds),
-                    Decimal(cost),
-                    tuple(
-                        LotMatch(_day(acquired), shares, Decimal(paid), lot_tx)
-                        for acquired, shares, paid, lot_tx in matches
-                    ),
-                    tx_id,
-                )
-                for symbol, traded, quantity, proceeds, cost, tx_id, matches in self._rows
-            )
-        return self._decoded
-
-    @overload
-    def __getitem__(self, index: int) -> Disposal: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[Disposal]: ...
-
-    def __getitem__(self, index: int | slice) -> Disposal | Sequence[Disposal]:
-        return self._all()[index]
-
-    def __len__(self) -> int:
-        return len(self._rows)
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Sequence):
-            return NotImplemented
-        return self._all() == tuple(other)
-
-    def __hash__(self) -> int:
-        return hash(self._all())
+    def _make(self, row: Any) -> Disposal:
+        symbol, traded, quantity, proceeds, cost, tx_id, matches = row
+        return Disposal(
+            symbol,
+            _day(traded),
+            quantity,
+            Decimal(proceeds),
+            Decimal(cost),
+            tuple(
+                LotMatch(_day(acquired), shares, Decimal(paid), lot_tx)
+                for acquired, shares, paid, lot_tx in matches
+            ),
+            tx_id,
+        )
