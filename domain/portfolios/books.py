@@ -26,7 +26,7 @@ from domain.portfolios.ledger import CostMethod, Transaction, TransactionType
 from domain.portfolios.trail import ColumnarTrail, TrailColumns, columns_of
 
 # Bumped whenever the layout changes: a stored book of another format is ignored.
-FORMAT = 3
+FORMAT = 4
 _day = date.fromordinal
 
 _T = TypeVar("_T")
@@ -188,9 +188,9 @@ def _encode_columns(columns: TrailColumns | None) -> dict[str, Any] | None:
 
 
 # The trail's integer columns, stored as lists; the Decimal ones are read off its rows.
-_COLUMNS = ("day", "symbol", "price", "quantity", "cost")
+_COLUMNS = ("day", "symbol", "price", "quantity", "cost", "flow", "flow_places")
 # Where a stored trail row keeps each amount.
-_COST, _CASH, _FLOW = 2, 3, 4
+_COST, _CASH = 2, 3
 
 
 def decode_replay(
@@ -303,7 +303,7 @@ class _StoredTrail(_Lazy[Step], ColumnarTrail):
     __slots__ = ("_columns", "_ledger")
 
     def __init__(
-        self, rows: Sequence[Any], ledger: Sequence[Transaction], columns: Mapping[str, Any] | None
+        self, rows: Sequence[Any], ledger: _StoredLedger, columns: Mapping[str, Any] | None
     ) -> None:
         super().__init__(rows)
         self._ledger = ledger
@@ -316,7 +316,7 @@ class _StoredTrail(_Lazy[Step], ColumnarTrail):
     def _make(self, row: Any) -> Step:
         at, quantity, cost, cash, flow, gain = row
         return Step(
-            self._ledger[at],
+            self._ledger._at(at),
             quantity,
             Decimal(cost),
             Decimal(cash),
@@ -329,7 +329,6 @@ def _decode_columns(rows: Sequence[Any], data: Mapping[str, Any]) -> TrailColumn
     arrays = {name: np.array(data[name], np.int64) for name in _COLUMNS}
     return TrailColumns(
         symbols=tuple(data["symbols"]),
-        flows=_Amounts(rows, _FLOW),
         cash=_Amounts(rows, _CASH),
         costs=_Amounts(rows, _COST),
         **arrays,

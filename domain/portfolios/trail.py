@@ -42,9 +42,11 @@ class TrailColumns:
 
     `day` is the trade date's ordinal (never decreasing), `symbol` an index into `symbols`
     (-1: none), `price` the trade price in paisa of a BUY, SELL or RIGHT (NO_PRICE for any
-    other entry), `quantity` and `cost` (paisa) the symbol's holding just after the step.
-    `flows`, `cash` and `costs` are the steps' flow, cash and cost as the Decimals of the
-    trail itself (read one at a time, where a result keeps them).
+    other entry), `quantity` and `cost` (paisa) the symbol's holding just after the step,
+    `flow` its flow in paisa and `flow_places` the decimals that flow is written with (0 to
+    2), so that sums of flows are the Decimals the trail's own would add up to. `cash` and
+    `costs` are the steps' cash and cost as the Decimals of the trail itself (read one at a
+    time, where a result keeps them).
     """
 
     symbols: tuple[str, ...]
@@ -53,7 +55,8 @@ class TrailColumns:
     price: Int64s
     quantity: Int64s
     cost: Int64s
-    flows: Sequence[Decimal]
+    flow: Int64s
+    flow_places: Int64s
     cash: Sequence[Decimal]
     costs: Sequence[Decimal]
 
@@ -91,6 +94,8 @@ def columns_of(trail: Sequence[Step]) -> TrailColumns | None:
     prices: list[int] = []
     quantities: list[int] = []
     costs: list[int] = []
+    flows: list[int] = []
+    places: list[int] = []
     for step in trail:
         tx = step.transaction
         days.append(tx.trade_date.toordinal())
@@ -108,10 +113,21 @@ def columns_of(trail: Sequence[Step]) -> TrailColumns | None:
             return None
         if not 0 <= step.quantity < BOUND or not -BOUND < cost < BOUND:
             return None
+        flow = whole_paisa(step.flow)
+        written = step.flow.as_tuple().exponent
+        if flow is None or not isinstance(written, int) or not -2 <= written <= 0:
+            return None
+        if not -BOUND < flow < BOUND:
+            return None
         quantities.append(step.quantity)
         costs.append(cost)
+        flows.append(flow)
+        places.append(-written)
     day = np.array(days, np.int64)
     if len(day) > 1 and bool(np.any(day[1:] < day[:-1])):
+        return None
+    # Any sum of flows stays within int64.
+    if sum(map(abs, flows)) >= BOUND:
         return None
     return TrailColumns(
         symbols,
@@ -120,7 +136,8 @@ def columns_of(trail: Sequence[Step]) -> TrailColumns | None:
         np.array(prices, np.int64),
         np.array(quantities, np.int64),
         np.array(costs, np.int64),
-        [s.flow for s in trail],
+        np.array(flows, np.int64),
+        np.array(places, np.int64),
         [s.cash for s in trail],
         [s.cost for s in trail],
     )
@@ -134,4 +151,4 @@ def steps_between(trail: Sequence[Step], after: date, until: date) -> Sequence[S
         return [s for s in trail if after < s.transaction.trade_date <= until]
     lo = int(np.searchsorted(columns.day, after.toordinal(), side="right"))
     hi = int(np.searchsorted(columns.day, until.toordinal(), side="right"))
-    return [trail[i] for i in range(lo, hi)]
+    return trail[lo:hi]

@@ -316,9 +316,16 @@ def _in_paisa(
     session_of = np.searchsorted(ordinals, trailed.day)
     count = int(np.searchsorted(session_of, n))
     session_of = session_of[:count]
-    flows = [ZERO] * n
-    for i, k in enumerate(session_of.tolist()):
-        flows[k] += trailed.flows[i]
+    # Each session's flows summed in paisa, written with the most decimals of any of them
+    # (as a Decimal sum would be); ZERO where none lands.
+    flow_sums = np.zeros(n, np.int64)
+    np.add.at(flow_sums, session_of, trailed.flow[:count])
+    flow_places = np.full(n, -1, np.int64)
+    np.maximum.at(flow_places, session_of, trailed.flow_places[:count])
+    flows = [
+        ZERO if places < 0 else _written(total, places)
+        for total, places in zip(flow_sums.tolist(), flow_places.tolist(), strict=True)
+    ]
     cash_after: list[Decimal | None] = [None] * n
     if count:
         # The cash after each session's last step.
@@ -394,6 +401,15 @@ def _in_paisa(
         points.append(point)
         previous = point.value
     return tuple(points)
+
+
+_PLACES = (Decimal(1), Decimal("0.1"), Decimal("0.01"))
+
+
+def _written(paisa: int, places: int) -> Decimal:
+    """An amount of paisa as a Decimal of `places` decimals (0 to 2; exact: the amount is a
+    multiple of them)."""
+    return Decimal(paisa).scaleb(-2).quantize(_PLACES[places])
 
 
 def _last_of_each(cells: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:

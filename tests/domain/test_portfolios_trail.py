@@ -69,11 +69,9 @@ def test_the_columns_hold_each_steps_numbers() -> None:
         assert columns.price[i] == (int(tx.price * 100) if priced else NO_PRICE)
         assert columns.quantity[i] == step.quantity
         assert columns.cost[i] == int(step.cost * 100)
-        assert (columns.flows[i], columns.cash[i], columns.costs[i]) == (
-            step.flow,
-            step.cash,
-            step.cost,
-        )
+        assert columns.flow[i] == int(step.flow * 100)
+        assert columns.flow_places[i] == -int(step.flow.as_tuple().exponent)
+        assert (columns.cash[i], columns.costs[i]) == (step.cash, step.cost)
 
 
 HUNDRED = D("100.00")
@@ -91,6 +89,11 @@ def test_amounts_not_exact_in_paisa_leave_a_trail_without_columns() -> None:
     assert columns_of([_step(buy, D("100.010"))]) is None
     assert columns_of([_step(buy, D("100.125"))]) is None
     assert columns_of([replace(_step(buy), quantity=2**62)]) is None
+    # A flow of a fraction of a paisa, or written with a positive exponent.
+    assert columns_of([replace(_step(buy), flow=D("100.005"))]) is None
+    assert columns_of([replace(_step(buy), flow=D("1E+3"))]) is None
+    whole = columns_of([replace(_step(buy), flow=D("1000"))])
+    assert whole is not None and whole.flow_places.tolist() == [0]
     # Steps out of date order.
     earlier = replace(buy, trade_date=date(2025, 3, 1))
     assert columns_of([_step(buy), _step(earlier)]) is None
