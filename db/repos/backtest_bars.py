@@ -3,8 +3,9 @@
 Bars reach the engine as one polars frame per instrument (ts, open, high, low, close, volume,
 turnover as Float64), back-adjusted for corporate actions to the terms of the last bar read
 (the factors of `chart(adjusted: true)` and the screener), with `ts` the day's first session
-open, as the daily chart shows it. Turnover is scaled with the prices (VWAP stays adjusted);
-volumes are as traded.
+open, as the daily chart shows it. Volumes are scaled by the share-count factors (bonuses and
+splits), as the adjusted chart's are, so a volume rule or a bar's volume sees no jump at an
+ex-date; turnover by both, so VWAP is adjusted like the prices.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import polars as pl
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from domain.markets.adjustments import price_factors
+from domain.markets.adjustments import back_adjustment
 from domain.markets.instruments import CorporateAction, CorporateActionKind
 
 PRICES = ("open", "high", "low", "close")
@@ -191,18 +192,25 @@ async def daily_frames(
     frames: dict[int, pl.DataFrame] = {}
     for instrument_id, a, b in zip(ids_at.tolist(), starts.tolist(), ends, strict=True):
         part = rows[a:b]
-        # Turnover scales with the prices, so VWAP (turnover over volume) is adjusted too.
-        values = {c: part[c].astype(np.float64) for c in (*PRICES, "turnover")}
+        values = {c: part[c].astype(np.float64) for c in (*PRICES, "volume", "turnover")}
         last = _EPOCH + timedelta(days=int(part["day"][-1]))
         own = [x for x in actions.get(instrument_id, ()) if x.ex_date <= last]
         if own:
-            factors = price_factors(part["day"].astype("datetime64[D]"), values["close"], own)
-            values = {c: v * (factors / factors[-1]) for c, v in values.items()}
+            prices, volumes = back_adjustment(
+                part["day"].astype("datetime64[D]"), values["close"], own
+            )
+            price_scale, volume_scale = prices / prices[-1], volumes / volumes[-1]
+            values = {c: values[c] * price_scale for c in PRICES} | {
+                "volume": values["volume"] * volume_scale,
+                # Turnover scales with both, so VWAP (turnover over volume) is adjusted like
+                # the prices (a split leaves it as traded).
+                "turnover": values["turnover"] * price_scale * volume_scale,
+            }
         frames[instrument_id] = pl.DataFrame(
             [
                 _instants(opens[a:b]),
                 *(pl.Series(c, values[c], dtype=pl.Float64) for c in PRICES),
-                pl.Series("volume", part["volume"].astype(np.float64), dtype=pl.Float64),
+                pl.Series("volume", values["volume"], dtype=pl.Float64),
                 pl.Series("turnover", values["turnover"], dtype=pl.Float64),
             ]
         )

@@ -64,15 +64,28 @@ def price_factors(
     `days` are the bars' trading days, ascending, and `closes` their raw closes; an action
     whose ex-date falls after the last bar scales every bar.
     """
-    factors = np.ones(len(days))
+    return back_adjustment(days, closes, actions)[0]
+
+
+def back_adjustment(
+    days: Sequence[date] | NDArray[np.datetime64],
+    closes: Sequence[float] | NDArray[np.float64],
+    actions: Sequence[CorporateAction],
+) -> tuple[np.ndarray, np.ndarray]:
+    """The back-adjustment factors of each bar's prices and of its volume: the products of
+    the price and of the share-count factors of later ex-dates (`price_factors` is the
+    first), as `adjust` applies them to candles."""
+    prices = np.ones(len(days))
+    volumes = np.ones(len(days))
     stamps = np.array(days, dtype="datetime64[D]")
     for action in actions:
         at = int(np.searchsorted(stamps, np.datetime64(action.ex_date)))
         if at == 0:
             continue
-        before = Decimal(str(closes[at - 1]))
-        factors[:at] *= float(adjustment_for(action, before).price_factor)
-    return factors
+        adjustment = adjustment_for(action, Decimal(str(closes[at - 1])))
+        prices[:at] *= float(adjustment.price_factor)
+        volumes[:at] *= float(adjustment.volume_factor)
+    return prices, volumes
 
 
 def adjustments(

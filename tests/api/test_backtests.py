@@ -527,7 +527,7 @@ async def test_bars_are_back_adjusted_as_the_adjusted_chart_shows_them(
     chart = await api(
         """query C($f: DateTime!, $t: DateTime!) {
              chart(symbol: "MARI", interval: D1, from: $f, to: $t, limit: 5000, adjusted: true) {
-               candles { ts open high low close } } }""",
+               candles { ts open high low close volume } } }""",
         {"f": "2024-01-01T00:00:00Z", "t": (NOW + timedelta(days=1)).isoformat()},
     )
     candles = {datetime.fromisoformat(c["ts"]): c for c in chart["data"]["chart"]["candles"]}
@@ -538,19 +538,26 @@ async def test_bars_are_back_adjusted_as_the_adjusted_chart_shows_them(
         candle = candles[row["ts"]]
         for column in ("open", "high", "low", "close"):
             assert row[column] == pytest.approx(candle[column], rel=1e-6, abs=1e-4)
+        # Volumes scale by the share counts, as the chart's (whole shares there).
+        assert row["volume"] == pytest.approx(candle["volume"], abs=1.0)
     raw = await api(
         """query C($f: DateTime!, $t: DateTime!) {
              chart(symbol: "MARI", interval: D1, from: $f, to: $t, limit: 5000) {
-               candles { ts close turnover } } }""",
+               candles { ts close volume turnover } } }""",
         {"f": "2024-01-01T00:00:00Z", "t": (NOW + timedelta(days=1)).isoformat()},
     )
     traded = {datetime.fromisoformat(c["ts"]): c for c in raw["data"]["chart"]["candles"]}
     assert rows[0]["close"] < traded[rows[0]["ts"]]["close"] / 8.5  # the bonus shows
+    first = traded[rows[0]["ts"]]
+    assert rows[0]["volume"] == pytest.approx(first["volume"] * 9, rel=1e-9)  # the bonus's 9
     for row in rows:
-        # Turnover scales with the prices: VWAP is adjusted like them.
+        # VWAP (turnover over volume) is adjusted like the prices.
         candle = traded[row["ts"]]
         scale = row["close"] / candle["close"]
-        assert row["turnover"] == pytest.approx(candle["turnover"] * scale, rel=1e-9)
+        vwap = candle["turnover"] / candle["volume"]
+        assert row["turnover"] / row["volume"] == pytest.approx(vwap * scale, rel=1e-9)
+    after = [r for r in rows if r["ts"].date() >= date(2025, 12, 22)]
+    assert after and all(r["volume"] == traded[r["ts"]]["volume"] for r in after)
 
 
 @pytest.mark.parametrize(
