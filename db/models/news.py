@@ -186,7 +186,7 @@ class EconomicEventRow(Base):
 
 class NewsCountRow(Base):
     """How many articles a category holds: kept equal to a count of `news_articles` by its
-    triggers (migration 0016), in the same transaction as every write."""
+    triggers (migrations 0016 and 0017), in the same transaction as every write."""
 
     __tablename__ = "news_counts"
 

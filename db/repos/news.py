@@ -48,7 +48,7 @@ _OUTBOX = text(
 )
 _WINDOW = timedelta(days=3)
 _SYMBOL_COUNT = "SELECT count(*) FROM news_article_symbols s WHERE s.symbol = :sym"
-# Totals from `news_counts` (kept by triggers on news_articles, migration 0016).
+# Totals from `news_counts` (kept by triggers on news_articles, migrations 0016 and 0017).
 _ALL_COUNT = "SELECT coalesce(sum(articles), 0) FROM news_counts"
 _CATEGORY_COUNT = (
     "SELECT coalesce(sum(articles), 0) FROM news_counts WHERE category = ANY(:f_categories)"

@@ -64,3 +64,37 @@ async def test_the_kept_counts_follow_every_write(engine: AsyncEngine) -> None:
             await outer.rollback()
     async with engine.connect() as conn:
         assert await _agree(conn) == before
+
+
+async def test_an_update_that_moves_no_category_writes_no_count(engine: AsyncEngine) -> None:
+    versions = "SELECT category, xmin::text FROM news_counts ORDER BY category"
+    async with engine.connect() as conn:
+        outer = await conn.begin()
+        try:
+            ids = await repo.add_articles(
+                conn, [_article(i, NewsCategory.ECONOMIC) for i in range(20, 23)], outbox=False
+            )
+            await outer.commit()
+        except BaseException:
+            await outer.rollback()
+            raise
+    try:
+        async with engine.begin() as conn:
+            before = {r[0]: r[1] for r in await conn.execute(text(versions))}
+            await conn.execute(
+                text("UPDATE news_articles SET title = title || ' (updated)' WHERE id = ANY(:ids)"),
+                {"ids": ids},
+            )
+        async with engine.begin() as conn:
+            # No count row was rewritten (a rewritten row has a new xmin).
+            assert {r[0]: r[1] for r in await conn.execute(text(versions))} == before
+            await conn.execute(
+                text("UPDATE news_articles SET category = 'SECTOR' WHERE id = :i"), {"i": ids[0]}
+            )
+            moved = {r[0]: r[1] for r in await conn.execute(text(versions))}
+            assert moved["ECONOMIC"] != before["ECONOMIC"]
+            await _agree(conn)
+    finally:
+        async with engine.begin() as conn:
+            await conn.execute(text("DELETE FROM news_articles WHERE id = ANY(:ids)"), {"ids": ids})
+            await _agree(conn)
