@@ -6,17 +6,21 @@ import argparse
 import asyncio
 import contextlib
 import sys
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
 from datetime import date
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from api.logs import configure_logging
 from api.settings import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 console = Console(stderr=True)
 
@@ -27,28 +31,34 @@ def _engine_url(settings: Settings) -> str:
     return database_url(settings)
 
 
-async def _migrate(settings: Settings) -> None:
+@contextlib.asynccontextmanager
+async def _engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
+    """An engine on the configured database for one command, disposed when it ends."""
     from db.engine import make_engine
-    from db.migrate import migrate
 
     engine = make_engine(_engine_url(settings))
     try:
-        await migrate(engine)
+        yield engine
     finally:
         await engine.dispose()
+
+
+async def _migrate(settings: Settings) -> None:
+    from db.migrate import migrate
+
+    async with _engine(settings) as engine:
+        await migrate(engine)
     console.print("[green]database migrated to head[/green]")
 
 
 async def _seed(settings: Settings, args: argparse.Namespace) -> None:
-    from db.engine import make_engine
     from db.migrate import migrate
     from db.seed import has_real_data, seed_demo
 
     if not args.demo:
         console.print("nothing to seed: pass --demo")
         raise SystemExit(2)
-    engine = make_engine(_engine_url(settings))
-    try:
+    async with _engine(settings) as engine:
         await migrate(engine)
         if await has_real_data(engine) and not args.force:
             console.print(
@@ -65,8 +75,6 @@ async def _seed(settings: Settings, args: argparse.Namespace) -> None:
                 minute_sessions=args.minute_sessions,
                 progress=lambda msg, n: console.print(f"  {msg}: {n:,}"),
             )
-    finally:
-        await engine.dispose()
     console.print(
         f"[green]seeded[/green] {summary.instruments} instruments, {summary.daily_bars:,} daily"
         f" bars, {summary.minute_bars:,} minute bars, {summary.index_bars:,} index bars,"
@@ -97,7 +105,6 @@ def _report(name: str, summary: object) -> None:
 
 
 async def _import(settings: Settings, args: argparse.Namespace) -> int:
-    from db.engine import make_engine
     from db.imports import import_bar_rows, import_closing_rows
     from db.migrate import migrate
     from db.repos.fundamentals import import_statement_rows
@@ -112,9 +119,8 @@ async def _import(settings: Settings, args: argparse.Namespace) -> int:
     )
     from domain.news.feeds import FeedError
 
-    engine = make_engine(_engine_url(settings))
     failed = 0
-    try:
+    async with _engine(settings) as engine:
         await migrate(engine)
         for path in args.files:
             data = await asyncio.to_thread(Path(path).read_bytes)
@@ -173,32 +179,22 @@ async def _import(settings: Settings, args: argparse.Namespace) -> int:
         if failed < len(args.files):
             rows_now = await refresh_screener(engine)
             console.print(f"screener snapshot rebuilt: {rows_now} instruments")
-    finally:
-        await engine.dispose()
     return 1 if failed else 0
 
 
 async def _refresh_screener(settings: Settings) -> None:
-    from db.engine import make_engine
     from db.screener import refresh_screener
 
-    engine = make_engine(_engine_url(settings))
-    try:
+    async with _engine(settings) as engine:
         count = await refresh_screener(engine)
-    finally:
-        await engine.dispose()
     console.print(f"screener snapshot rebuilt: {count} instruments")
 
 
 async def _rebuild_books(settings: Settings) -> int:
-    from db.engine import make_engine
     from db.repos.portfolio_books import rebuild_books
 
-    engine = make_engine(_engine_url(settings))
-    try:
+    async with _engine(settings) as engine:
         done = await rebuild_books(engine)
-    finally:
-        await engine.dispose()
     console.print(f"portfolio books stored: {done.stored}")
     for portfolio_id, why in done.broken:
         console.print(f"portfolio {portfolio_id} does not replay: {why}")
@@ -207,32 +203,28 @@ async def _rebuild_books(settings: Settings) -> int:
 
 async def _retention(settings: Settings, args: argparse.Namespace) -> int:
     from api.retention import run_retention
-    from db.engine import make_engine
     from db.search import uses_outbox
     from domain.retention import PolicyError
     from resolvers.context import utc_now
 
-    engine = make_engine(_engine_url(settings))
     try:
-        report = await run_retention(
-            engine,
-            settings.retention,
-            now=utc_now(),
-            dry_run=args.dry_run,
-            search_outbox=uses_outbox(settings.search_url),
-        )
+        async with _engine(settings) as engine:
+            report = await run_retention(
+                engine,
+                settings.retention,
+                now=utc_now(),
+                dry_run=args.dry_run,
+                search_outbox=uses_outbox(settings.search_url),
+            )
     except PolicyError as err:
         console.print(f"[red]PSX_RETENTION: {err}[/red]")
         return 2
-    finally:
-        await engine.dispose()
     for line in report.lines():
         console.print(line)
     return 0
 
 
 async def _reindex(settings: Settings) -> int:
-    from db.engine import make_engine
     from db.migrate import migrate
     from db.search.opensearch import OpenSearchBackend
     from db.search.opensearch_client import SearchUnavailableError, is_opensearch_url
@@ -242,18 +234,17 @@ async def _reindex(settings: Settings) -> int:
             "SEARCH_URL names no OpenSearch cluster: PostgreSQL full text needs no reindex"
         )
         return 2
-    engine = make_engine(_engine_url(settings))
-    backend = OpenSearchBackend.from_url(settings.search_url, engine)
-    try:
-        await migrate(engine)
-        with console.status(f"reindexing into {backend.config.describe()}..."):
-            result = await backend.reindex()
-    except SearchUnavailableError as exc:
-        console.print(f"[red]OpenSearch {backend.config.describe()}: {exc}[/red]")
-        return 1
-    finally:
-        await backend.close()
-        await engine.dispose()
+    async with _engine(settings) as engine:
+        backend = OpenSearchBackend.from_url(settings.search_url, engine)
+        try:
+            await migrate(engine)
+            with console.status(f"reindexing into {backend.config.describe()}..."):
+                result = await backend.reindex()
+        except SearchUnavailableError as exc:
+            console.print(f"[red]OpenSearch {backend.config.describe()}: {exc}[/red]")
+            return 1
+        finally:
+            await backend.close()
     console.print(
         f"[green]reindexed[/green] {result.articles:,} articles and {result.companies:,} companies"
         f" into {result.news_index}; {result.rejected:,} rejected;"
@@ -341,34 +332,29 @@ async def _ingest(settings: Settings, args: argparse.Namespace) -> None:
 async def _set_role(settings: Settings, args: argparse.Namespace) -> None:
     from sqlalchemy import text
 
-    from db.engine import make_engine
     from db.repos.accounts import audit
     from domain.accounts.roles import Role
     from domain.accounts.users import AuditKind, Client, mask_email, normalise_email
 
     role = Role(args.role.upper())
-    engine = make_engine(_engine_url(settings))
-    try:
-        async with engine.begin() as conn:
-            user_id = await conn.scalar(
-                text(
-                    "UPDATE users SET role = :r, updated_at = now()"
-                    " WHERE email_normalized = :e AND deleted_at IS NULL RETURNING id"
-                ),
-                {"r": role.value, "e": normalise_email(args.email)},
-            )
-            if user_id is None:
-                console.print("[red]no such account[/red]")
-                raise SystemExit(1)
-            await audit(
-                conn,
-                kind=AuditKind.ROLE_CHANGED,
-                user_id=user_id,
-                client=Client(user_agent="psx-analytics set-role"),
-                detail={"role": role.value, "by": "cli"},
-            )
-    finally:
-        await engine.dispose()
+    async with _engine(settings) as engine, engine.begin() as conn:
+        user_id = await conn.scalar(
+            text(
+                "UPDATE users SET role = :r, updated_at = now()"
+                " WHERE email_normalized = :e AND deleted_at IS NULL RETURNING id"
+            ),
+            {"r": role.value, "e": normalise_email(args.email)},
+        )
+        if user_id is None:
+            console.print("[red]no such account[/red]")
+            raise SystemExit(1)
+        await audit(
+            conn,
+            kind=AuditKind.ROLE_CHANGED,
+            user_id=user_id,
+            client=Client(user_agent="psx-analytics set-role"),
+            detail={"role": role.value, "by": "cli"},
+        )
     console.print(f"{mask_email(normalise_email(args.email))} is now {role.value}")
 
 
