@@ -13,6 +13,7 @@ as the replay left it.
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -23,7 +24,7 @@ import numpy as np
 
 from domain.portfolios.holdings import Book, Disposal, Holding, Lot, LotMatch, Step
 from domain.portfolios.ledger import CostMethod, Transaction, TransactionType
-from domain.portfolios.trail import ColumnarTrail, TrailColumns, columns_of
+from domain.portfolios.trail import ColumnarTrail, TrailColumns, trail_columns
 
 # Bumped whenever the layout changes: a stored book of another format is ignored.
 FORMAT = 4
@@ -174,7 +175,7 @@ def encode_replay(ledger: Sequence[Transaction], book: Book) -> dict[str, Any]:
             ]
             for s in book.trail
         ],
-        "columns": _encode_columns(columns_of(book.trail)),
+        "columns": _encode_columns(trail_columns(book.trail)),
     }
 
 
@@ -249,8 +250,9 @@ class _Lazy(Sequence[_T]):
         self._rows = rows
         self._made: list[_T | None] = [None] * len(rows)
 
+    @abstractmethod
     def _make(self, row: Any) -> _T:
-        raise NotImplementedError
+        """The object a stored row holds."""
 
     def _at(self, i: int) -> _T:
         made = self._made[i]

@@ -37,6 +37,7 @@ from domain.portfolios.ledger import (
     TransactionType,
     ledger_order,
 )
+from domain.portfolios.trail import StepTrail
 
 _T = TransactionType
 
@@ -155,7 +156,7 @@ class LotBook:
             return Step(tx, 0, ZERO, self._cash, flow)
         return Step(tx, self._held[sym], self._held_cost[sym], self._cash, flow, self._gain)
 
-    def book(self, trail: tuple[Step, ...] = ()) -> Book:
+    def book(self, trail: Sequence[Step] = ()) -> Book:
         """A snapshot of the state (with the steps that led to it, when kept)."""
         holdings = []
         for sym in sorted(self._lots):
@@ -335,7 +336,7 @@ def replay(
         day = tx.trade_date
     if check_cash and day is not None:
         book.close_day(day)
-    return book.book(tuple(trail))
+    return book.book(StepTrail(trail))
 
 
 def holdings_before(

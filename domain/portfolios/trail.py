@@ -9,10 +9,12 @@ is walked in Decimal.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from abc import abstractmethod
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import overload
 
 import numpy as np
 import numpy.typing as npt
@@ -71,9 +73,54 @@ class ColumnarTrail(Sequence[Step]):
     __slots__ = ()
 
     @property
+    @abstractmethod
     def columns(self) -> TrailColumns | None:
         """The trail's columns, if it has them."""
-        raise NotImplementedError
+
+
+class StepTrail(ColumnarTrail):
+    """A replay's steps, held as made; their columns are made once, when first asked for
+    (a valuation of the same replay, or storing it, does not walk the steps again)."""
+
+    __slots__ = ("_columns", "_made", "_steps")
+
+    def __init__(self, steps: Sequence[Step]) -> None:
+        self._steps = tuple(steps)
+        self._columns: TrailColumns | None = None
+        self._made = False
+
+    @property
+    def columns(self) -> TrailColumns | None:
+        if not self._made:
+            self._columns = columns_of(self._steps)
+            self._made = True
+        return self._columns
+
+    @overload
+    def __getitem__(self, index: int) -> Step: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Step]: ...
+
+    def __getitem__(self, index: int | slice) -> Step | Sequence[Step]:
+        return self._steps[index]
+
+    def __iter__(self) -> Iterator[Step]:
+        return iter(self._steps)
+
+    def __len__(self) -> int:
+        return len(self._steps)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence):
+            return NotImplemented
+        return self._steps == tuple(other)
+
+    def __hash__(self) -> int:
+        return hash(self._steps)
+
+    def __repr__(self) -> str:
+        return f"StepTrail({self._steps!r})"
 
 
 def trail_columns(trail: Sequence[Step]) -> TrailColumns | None:

@@ -172,3 +172,14 @@ def test_steps_between_selects_by_trade_date_with_or_without_columns() -> None:
         expected = [s for s in plain if after < s.transaction.trade_date <= until]
         assert list(steps_between(plain, after, until)) == expected
         assert list(steps_between(stored.trail, after, until)) == expected
+
+
+def test_a_replays_trail_makes_its_columns_once() -> None:
+    entries, _ = _ledger(12)
+    trail = replay(entries, POLICY).trail
+    assert isinstance(trail, ColumnarTrail)
+    columns = trail_columns(trail)
+    assert columns is not None and trail_columns(trail) is columns
+    made = columns_of(tuple(trail))
+    assert made is not None and made.cost.tolist() == columns.cost.tolist()
+    assert trail == tuple(trail) and trail[1:3] == tuple(trail)[1:3]
